@@ -1,0 +1,35 @@
+# The README's two commands: `make run` and `make test`. Everything else here serves them.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test install lint bench clean-store
+
+# Create the virtual environment and install the project (again only when pyproject.toml changes).
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+install: $(STAMP)
+
+# Install, load the sample into the embedded store if it is empty, and serve on 127.0.0.1:8080.
+run: $(STAMP)
+	$(BIN)/partnerkg init --sample --if-empty
+	exec $(BIN)/partnerkg serve
+
+# Install what the tests need and run every test.
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
+
+bench: $(STAMP)
+	$(BIN)/python bench/store_engines.py
+
+clean-store:
+	rm -rf var/store

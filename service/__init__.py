@@ -1,0 +1,28 @@
+"""partnerkg: a knowledge graph and policy query service for local-government partnership working.
+
+`create_app` is the Flask factory: defaults, then the environment (service.settings), then a test
+mapping. The store is reached through `service.web.get_store()`, never a module global.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from .settings import Settings
+from .store import Store, open_store
+
+
+def create_app(settings: Settings | None = None, *, store: Store | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the web application over a store (opened from the settings when not given)."""
+    from . import web
+
+    settings = settings or Settings.load()
+    app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
+    app.config["PARTNERKG"] = settings
+    if test_config:
+        app.config.update(test_config)
+    app.extensions["partnerkg.store"] = store if store is not None else open_store(settings.store)
+    web.init_app(app)
+    return app

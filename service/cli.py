@@ -1,0 +1,291 @@
+"""The partnerkg command: parses arguments, calls the core, formats the output.
+
+Exit codes are documented in `ExitCode`; every error names the file, line or setting at fault.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from enum import IntEnum
+from pathlib import Path
+from typing import Any
+
+import click
+from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
+
+from .ingest.bootstrap import init_store
+from .ingest.rdf import FORMATS, LoadError, load_files
+from .namespaces import PREFIXES
+from .settings import SETTINGS, Settings, SettingError
+from .store import Store, StoreError, open_store
+
+
+class ExitCode(IntEnum):
+    """What the command's exit status means."""
+
+    OK = 0
+    FINDINGS = 1
+    """Reserved for validation: findings at or above the chosen severity."""
+    ERROR = 2
+    """Bad input (unparsable file, bad query, bad option) or an unusable store; nothing was written."""
+
+
+PROGRESS_THRESHOLD = 4 * 1024 * 1024
+"""Loads of more bytes than this show a progress bar (they take more than a few seconds)."""
+
+QUERY_FORMATS = ("table", "csv", "tsv", "json")
+GRAPH_OUTPUT = {"table": RdfFormat.TURTLE, "csv": RdfFormat.N_TRIPLES, "tsv": RdfFormat.N_TRIPLES, "json": RdfFormat.JSON_LD}
+
+
+class Context:
+    """What every subcommand shares: the settings and a lazily opened store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        """Open the configured store once."""
+        if self._store is None:
+            self._store = open_store(self.settings.store)
+        return self._store
+
+    def close(self) -> None:
+        """Release the store if it was opened."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+
+def fail(message: str, code: ExitCode = ExitCode.ERROR) -> None:
+    """Print an error to stderr and leave with the code."""
+    click.echo(f"error: {message}", err=True)
+    sys.exit(code)
+
+
+def _settings_epilog() -> str:
+    return "Settings (environment variables):\n\n" + "\n\n".join(
+        f"{s.env} (default {s.default}): {s.help}" for s in SETTINGS
+    )
+
+
+@click.group(epilog=_settings_epilog())
+@click.option("--store", "store_location", metavar="DIR", help="Store to use (overrides PARTNERKG_STORE).")
+@click.version_option(package_name="partnerkg")
+@click.pass_context
+def main(ctx: click.Context, store_location: str | None) -> None:
+    """partnerkg: a knowledge graph of council partnerships, their governance and the rules they keep."""
+    try:
+        settings = Settings.load(store=store_location)
+    except SettingError as exc:
+        fail(str(exc))
+    context = Context(settings)
+    ctx.obj = context
+    ctx.call_on_close(context.close)
+
+
+def _store(ctx: Context) -> Store:
+    try:
+        return ctx.store()
+    except StoreError as exc:
+        fail(str(exc))
+        raise  # unreachable; for type checkers
+
+
+@main.command()
+@click.option("--sample/--no-sample", default=True, show_default=True, help="Also load the sample data in data/sample/.")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds data.")
+@click.pass_obj
+def init(ctx: Context, sample: bool, if_empty: bool) -> None:
+    """Load the ontology, policies, shapes and (by default) the sample data into the store."""
+    store = _store(ctx)
+    if if_empty and not store.is_empty():
+        click.echo(f"store {ctx.settings.store} already holds data; left as it is")
+        return
+    try:
+        report = init_store(store, sample=sample)
+    except LoadError as exc:
+        fail(str(exc))
+    click.echo(f"loaded {report.triples} triples into {len(report.graphs)} graphs of {ctx.settings.store}")
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--graph", metavar="IRI", help="Named graph to load into (default: one graph per file, named after it).")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="RDF format (default: from the extension).")
+@click.option("--append", is_flag=True, help="Add to the graph instead of replacing it.")
+@click.pass_obj
+def load(ctx: Context, files: tuple[Path, ...], graph: str | None, fmt: str | None, append: bool) -> None:
+    """Load RDF files (Turtle, N-Triples, N-Quads, TriG, JSON-LD, RDF/XML), all or nothing.
+
+    Each file's triples replace the graph they go to, so loading a file again updates it. A file that
+    does not parse is reported with its line and column, and the store is left exactly as it was.
+    """
+    if graph is not None and not _is_iri(graph):
+        fail(f"--graph {graph!r} is not an absolute IRI")
+    store = _store(ctx)
+    total = sum(f.stat().st_size for f in files if f.is_file())
+    try:
+        if total > PROGRESS_THRESHOLD:
+            with click.progressbar(length=total, label="parsing", file=sys.stderr) as bar:
+                report = load_files(store, files, graph=graph, fmt=fmt, append=append, progress=bar.update)
+        else:
+            report = load_files(store, files, graph=graph, fmt=fmt, append=append)
+    except LoadError as exc:
+        fail("nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
+    except StoreError as exc:
+        fail(str(exc))
+    for name, count in sorted(report.graphs.items()):
+        click.echo(f"{count}\t{name}")
+
+
+@main.command()
+@click.option("--graph", metavar="IRI", help="Export this named graph only (default: the whole dataset).")
+@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Default: trig for the dataset, turtle for one graph.")
+@click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
+@click.pass_obj
+def export(ctx: Context, graph: str | None, fmt: str | None, out: Path | None) -> None:
+    """Write the store, or one named graph, as RDF."""
+    if graph is not None and not _is_iri(graph):
+        fail(f"--graph {graph!r} is not an absolute IRI")
+    store = _store(ctx)
+    rdf_format = FORMATS[fmt] if fmt else (RdfFormat.TURTLE if graph else RdfFormat.TRIG)
+    if graph is not None and graph not in {g.name for g in store.graphs()}:
+        fail(f"no graph {graph} in the store (see `partnerkg graphs`)")
+    try:
+        if out is None:
+            store.dump(sys.stdout.buffer, rdf_format, NamedNode(graph) if graph else None)
+            sys.stdout.buffer.flush()
+        else:
+            tmp = out.with_name(out.name + ".part")
+            with open(tmp, "wb") as handle:
+                store.dump(handle, rdf_format, NamedNode(graph) if graph else None)
+            tmp.replace(out)
+    except (StoreError, ValueError) as exc:
+        fail(str(exc))
+
+
+@main.command()
+@click.argument("query", required=False)
+@click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the query from a file.")
+@click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True)
+@click.option("--union", is_flag=True, help="Query the union of all graphs as the default graph.")
+@click.pass_obj
+def query(ctx: Context, query: str | None, query_file: Path | None, fmt: str, union: bool) -> None:
+    """Run a SPARQL query (the project's prefixes, such as pk: and org:, are predefined)."""
+    if (query is None) == (query_file is None):
+        fail("give a query or --file, not both and not neither")
+    text = query_file.read_text(encoding="utf-8") if query_file else query
+    store = _store(ctx)
+    try:
+        result = store.query(text, union_default_graph=union)
+    except SyntaxError as exc:
+        fail(f"the query does not parse: {exc}")
+    except (OSError, ValueError, RuntimeError) as exc:
+        fail(f"the query failed: {exc}")
+    _print_result(result, fmt)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(("table", "csv", "json")), default="table", show_default=True)
+@click.pass_obj
+def graphs(ctx: Context, fmt: str) -> None:
+    """List the named graphs with their triple counts."""
+    infos = _store(ctx).graphs()
+    if fmt == "json":
+        click.echo(json.dumps([{"graph": g.name, "triples": g.triples} for g in infos], indent=2))
+    elif fmt == "csv":
+        click.echo("graph,triples")
+        for g in infos:
+            click.echo(f"{g.name},{g.triples}")
+    else:
+        _print_table(["triples", "graph"], [[str(g.triples), g.name] for g in infos])
+
+
+@main.command()
+@click.option("--host", help="Address to listen on (default PARTNERKG_HOST, 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default PARTNERKG_PORT, 8080).")
+@click.pass_obj
+def serve(ctx: Context, host: str | None, port: int | None) -> None:
+    """Serve the web application with a production WSGI server (waitress)."""
+    import waitress
+
+    from . import create_app
+
+    settings = Settings.load(store=ctx.settings.store, host=host, port=port)
+    store = _store(ctx)
+    app = create_app(settings, store=store)
+    click.echo(f"partnerkg serving {settings.store} on http://{settings.host}:{settings.port}/", err=True)
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="partnerkg")
+
+
+@main.command()
+@click.pass_obj
+def reason(ctx: Context) -> None:
+    """Compute the OWL-RL closure of ontology and data into its own graph, and check consistency."""
+    from .reasoning import materialise
+
+    report = materialise(_store(ctx))
+    click.echo(f"{report.inferred} inferred triples in {report.graph}")
+    for problem in report.inconsistencies:
+        click.echo(f"inconsistent: {problem}", err=True)
+    if report.inconsistencies:
+        sys.exit(ExitCode.FINDINGS)
+
+
+# --- output formatting -------------------------------------------------------------------------
+
+
+def _is_iri(text: str) -> bool:
+    try:
+        NamedNode(text)
+    except ValueError:
+        return False
+    return ":" in text
+
+
+def _compact(term: Any) -> str:
+    """A term as a person reads it: prefixed names for known namespaces, plain literal values."""
+    if term is None:
+        return ""
+    if isinstance(term, NamedNode):
+        for prefix, base in PREFIXES.items():
+            if term.value.startswith(base) and len(term.value) > len(base):
+                return f"{prefix}:{term.value[len(base):]}"
+        return term.value
+    if isinstance(term, BlankNode):
+        return f"_:{term.value}"
+    if isinstance(term, Literal):
+        return term.value
+    return str(term)
+
+
+def _print_table(header: list[str], rows: list[list[str]]) -> None:
+    widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    click.echo("  ".join("-" * w for w in widths))
+    for row in rows:
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+    click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
+
+
+def _print_result(result: object, fmt: str) -> None:
+    out = sys.stdout.buffer
+    if isinstance(result, QueryBoolean):
+        if fmt == "json":
+            click.echo(json.dumps({"head": {}, "boolean": bool(result)}))
+        else:
+            click.echo("true" if result else "false")
+    elif isinstance(result, QuerySolutions):
+        if fmt == "table":
+            header = [v.value for v in result.variables]
+            rows = [[_compact(solution[i]) for i in range(len(header))] for solution in result]
+            _print_table(header, rows)
+        else:
+            formats = {"csv": QueryResultsFormat.CSV, "tsv": QueryResultsFormat.TSV, "json": QueryResultsFormat.JSON}
+            result.serialize(out, formats[fmt])
+            out.flush()
+    elif isinstance(result, QueryTriples):
+        result.serialize(out, GRAPH_OUTPUT[fmt])
+        out.flush()

@@ -1,0 +1,1 @@
+"""Getting data in: RDF files now; spreadsheets through one declarative mapping later."""

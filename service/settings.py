@@ -1,0 +1,90 @@
+"""Every setting of partnerkg, defined once: name, environment variable, default and a sentence of help.
+
+Settings are read from PARTNERKG_* environment variables; a mapping of overrides (tests, the CLI's
+own options) wins over the environment. This module imports nothing of ours.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any
+
+
+class SettingError(ValueError):
+    """A setting has a value that cannot be used; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One row of the settings table."""
+
+    name: str
+    default: Any
+    help: str
+    parse: Callable[[str], Any] = str
+
+    @property
+    def env(self) -> str:
+        """The environment variable that sets it."""
+        return "PARTNERKG_" + self.name.upper()
+
+
+def _port(value: str) -> int:
+    port = int(value)
+    if not 0 < port < 65536:
+        raise ValueError(f"{port} is not a TCP port")
+    return port
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise ValueError(f"{number} is not a positive whole number")
+    return number
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("store", "var/store", "Where the data lives: a directory for the embedded store (created if missing)."),
+    Setting("host", "127.0.0.1", "Address the web service listens on."),
+    Setting("port", 8080, "TCP port the web service listens on.", _port),
+    Setting("threads", 8, "Worker threads of the WSGI server.", _positive_int),
+    Setting("base_iri", "https://w3id.org/partnerkg/id/", "Base IRI of the data's own resources."),
+    Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+)
+"""The settings table: README.md's configuration section is tested against it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of one process."""
+
+    store: str
+    host: str
+    port: int
+    threads: int
+    base_iri: str
+    log_level: str
+
+    @classmethod
+    def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then the environment, then explicit overrides (None means 'not given')."""
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for setting in SETTINGS:
+            value = setting.default
+            if setting.env in environ and environ[setting.env] != "":
+                raw = environ[setting.env]
+                try:
+                    value = setting.parse(raw)
+                except ValueError as exc:
+                    raise SettingError(f"{setting.env}={raw!r}: {exc}") from exc
+            if overrides.get(setting.name) is not None:
+                value = overrides[setting.name]
+            values[setting.name] = value
+        return cls(**values)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The settings as a plain mapping."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}

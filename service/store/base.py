@@ -1,0 +1,67 @@
+"""The one store interface that everything above the store talks to.
+
+Only the embedded implementation exists so far; a remote one (SPARQL 1.1 Query, Update and Graph
+Store protocols) will sit behind the same interface.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+from pyoxigraph import NamedNode, Quad, RdfFormat
+
+
+class StoreError(RuntimeError):
+    """The store cannot do what was asked; the message says why."""
+
+
+class StoreBusy(StoreError):
+    """Another process holds the store open for writing."""
+
+
+@dataclass(frozen=True)
+class GraphInfo:
+    """A named graph and how many triples it holds."""
+
+    name: str
+    triples: int
+
+
+class Store(Protocol):
+    """What partnerkg needs of a quad store."""
+
+    location: str
+
+    def query(self, sparql: str, *, union_default_graph: bool = False) -> object:
+        """Run a SPARQL query: a bool for ASK, triples for CONSTRUCT/DESCRIBE, solutions for SELECT."""
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL update in one transaction."""
+
+    def graphs(self) -> list[GraphInfo]:
+        """Every named graph with its triple count, by name."""
+
+    def quad_count(self) -> int:
+        """How many quads the store holds, default graph included."""
+
+    def is_empty(self) -> bool:
+        """True when the store holds no quad at all."""
+
+    def write_graphs(
+        self,
+        quads: Iterable[Quad],
+        targets: Iterable[NamedNode],
+        *,
+        append: bool = False,
+        annotations: Iterable[Quad] = (),
+    ) -> None:
+        """Atomically replace (or, with append, add to) the target graphs; annotations about a replaced
+        target (in other graphs) replace its earlier ones."""
+
+    def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
+        """Serialise one graph, or the whole dataset for a quad format."""
+
+    def close(self) -> None:
+        """Flush and release the store."""
