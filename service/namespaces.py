@@ -169,6 +169,7 @@ class PK(DefinedNamespace):
     resourceKind: URIRef
     reviewOutcome: URIRef
     reviewedCommitment: URIRef
+    scrutinises: URIRef
     seatCount: URIRef
     seatsOn: URIRef
     sector: URIRef
