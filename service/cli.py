@@ -217,7 +217,7 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     store = _store(ctx)
     app = create_app(settings, store=store)
     click.echo(f"partnerkg serving {settings.store} on http://{settings.host}:{settings.port}/", err=True)
-    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads, ident="partnerkg")
+    waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads)
 
 
 @main.command()
@@ -289,3 +289,7 @@ def _print_result(result: object, fmt: str) -> None:
     elif isinstance(result, QueryTriples):
         result.serialize(out, GRAPH_OUTPUT[fmt])
         out.flush()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""The embedded store and RDF loading: formats, graphs, persistence, and all-or-nothing writes."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from rdflib import Graph
+from rdflib.compare import isomorphic
+
+from service.ingest.rdf import SOURCES_GRAPH, LoadError, default_graph_for, load_files
+from service.store import EmbeddedStore, StoreBusy
+from service.store.embedded import STAGING
+
+SMALL = """@prefix ex: <http://example.org/> .
+ex:a ex:p ex:b ; ex:q "one" .
+ex:b ex:p [ ex:r "blank" ] .
+"""
+
+
+def triples_in(store, graph: str) -> int:
+    return next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")))["n"].value
+
+
+@pytest.mark.parametrize("fmt,ext", [("turtle", "ttl"), ("nt", "nt"), ("xml", "rdf"), ("json-ld", "jsonld")])
+def test_each_triple_format_loads_into_the_files_own_graph(tmp_path, store, fmt, ext):
+    path = tmp_path / f"small.{ext}"
+    path.write_text(Graph().parse(data=SMALL, format="turtle").serialize(format=fmt), encoding="utf-8")
+    report = load_files(store, [path])
+    graph = default_graph_for(path).value
+    assert report.graphs == {graph: 4}
+    assert int(triples_in(store, graph)) == 4
+
+
+@pytest.mark.parametrize("fmt,ext", [("nquads", "nq"), ("trig", "trig")])
+def test_quad_formats_keep_their_named_graphs(tmp_path, store, fmt, ext):
+    text = {
+        "nquads": "<http://x/s> <http://x/p> <http://x/o> <http://x/g1> .\n<http://x/s> <http://x/p> <http://x/o2> <http://x/g2> .\n",
+        "trig": "<http://x/g1> { <http://x/s> <http://x/p> <http://x/o> } <http://x/g2> { <http://x/s> <http://x/p> <http://x/o2> }",
+    }[fmt]
+    path = tmp_path / f"data.{ext}"
+    path.write_text(text, encoding="utf-8")
+    load_files(store, [path])
+    assert {(g.name, g.triples) for g in store.graphs()} >= {("http://x/g1", 1), ("http://x/g2", 1)}
+
+
+def test_reloading_a_file_replaces_its_graph_and_append_adds(tmp_path, store):
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(store, [path])
+    load_files(store, [path])  # blank nodes would double if this added
+    graph = default_graph_for(path).value
+    assert int(triples_in(store, graph)) == 4
+    path.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/c> .", encoding="utf-8")
+    load_files(store, [path])
+    assert int(triples_in(store, graph)) == 1
+    load_files(store, [tmp_path / "a.ttl"], graph="http://x/extra")
+    (tmp_path / "b.ttl").write_text(SMALL, encoding="utf-8")
+    load_files(store, [tmp_path / "b.ttl"], graph="http://x/extra", append=True)
+    assert int(triples_in(store, "http://x/extra")) == 5
+
+
+def test_load_records_where_each_graph_came_from(tmp_path, store):
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(store, [path])
+    load_files(store, [path])
+    rows = list(store.query(f"SELECT ?p ?o WHERE {{ GRAPH <{SOURCES_GRAPH.value}> {{ <{default_graph_for(path).value}> ?p ?o }} }}"))
+    values = {(r["p"].value.rsplit("/", 1)[-1], r["o"].value) for r in rows}
+    assert ("source", "a.ttl") in values
+    assert sum(1 for p, _ in values if p == "modified") == 1  # replaced, not accumulated
+
+
+def test_blank_nodes_of_two_files_stay_apart(tmp_path, store):
+    for name in ("x.ttl", "y.ttl"):
+        (tmp_path / name).write_text("_:b <http://x/p> 1 .", encoding="utf-8")
+    load_files(store, [tmp_path / "x.ttl", tmp_path / "y.ttl"], graph="http://x/g")
+    assert int(triples_in(store, "http://x/g")) == 2
+
+
+def test_a_file_that_does_not_parse_names_file_line_and_column_and_writes_nothing(tmp_path, store):
+    good = tmp_path / "good.ttl"
+    good.write_text(SMALL, encoding="utf-8")
+    load_files(store, [good])
+    before = store.quad_count()
+    bad = tmp_path / "bad.ttl"
+    bad.write_text('@prefix ex: <http://x/> .\nex:a ex:b ex:c .\nex:d ex:e "unterminated .\n', encoding="utf-8")
+    other = tmp_path / "other.ttl"
+    other.write_text("<http://x/s> <http://x/p> <http://x/o> .", encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_files(store, [other, bad, good])
+    [problem] = caught.value.problems
+    assert problem.path.endswith("bad.ttl") and problem.line == 3
+    assert "bad.ttl, line 3, column" in str(problem)
+    assert store.quad_count() == before
+    assert default_graph_for(other).value not in {g.name for g in store.graphs()}
+
+
+def test_every_bad_file_is_reported_at_once(tmp_path, store):
+    (tmp_path / "one.ttl").write_text("<http://x/s> <http://x/p> .", encoding="utf-8")
+    (tmp_path / "two.nt").write_text("<not an iri> <http://x/p> <http://x/o> .", encoding="utf-8")
+    (tmp_path / "three.txt").write_text("", encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_files(store, [tmp_path / "one.ttl", tmp_path / "two.nt", tmp_path / "three.txt", tmp_path / "missing.ttl"])
+    assert [p.path.rsplit("/", 1)[-1] for p in caught.value.problems] == ["one.ttl", "two.nt", "three.txt", "missing.ttl"]
+    assert store.quad_count() == 0
+
+
+def test_data_survives_closing_and_reopening(tmp_path):
+    location = tmp_path / "store"
+    first = EmbeddedStore(location)
+    (tmp_path / "a.ttl").write_text(SMALL, encoding="utf-8")
+    load_files(first, [tmp_path / "a.ttl"])
+    count = first.quad_count()
+    first.close()
+    again = EmbeddedStore(location)
+    assert again.quad_count() == count > 0
+    again.close()
+
+
+def test_a_second_writer_is_refused_with_a_clear_message(tmp_path):
+    first = EmbeddedStore(tmp_path / "store")
+    with pytest.raises(StoreBusy, match="in use by another process"):
+        EmbeddedStore(tmp_path / "store")
+    first.close()
+
+
+def test_abandoned_staging_graphs_are_dropped_on_open(tmp_path):
+    location = tmp_path / "store"
+    s = EmbeddedStore(location)
+    s.update(f"INSERT DATA {{ GRAPH <{STAGING}dead:d0> {{ <http://x/s> <http://x/p> <http://x/o> }} }}")
+    s.close()
+    s = EmbeddedStore(location)
+    assert s.quad_count() == 0
+    s.close()
+
+
+@pytest.mark.slow
+def test_a_load_killed_half_way_leaves_all_or_nothing(tmp_path):
+    """kill -9 a load of a large file at several moments: the store holds the whole file or none of it."""
+    big = tmp_path / "big.nt"
+    n = 200_000
+    with open(big, "w", encoding="utf-8") as handle:
+        for i in range(n):
+            handle.write(f'<http://x/s{i}> <http://x/p> "value {i}" .\n')
+    outcomes = set()
+    for delay in (0.3, 0.8, 1.5, 2.5):
+        location = tmp_path / f"store-{delay}"
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "service.cli", "--store", str(location), "load", str(big)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        time.sleep(delay)
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        s = EmbeddedStore(location)
+        count = s.quad_count()
+        outcomes.add(count)
+        data = sum(g.triples for g in s.graphs() if g.name != SOURCES_GRAPH.value)
+        s.close()
+        assert data in (0, n), f"killed after {delay}s: {data} of {n} triples"
+    assert outcomes, "no run"
