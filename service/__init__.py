@@ -14,7 +14,9 @@ from .settings import Settings
 from .store import Store, open_store
 
 
-def create_app(settings: Settings | None = None, *, store: Store | None = None, test_config: dict[str, Any] | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, store: Store | None = None, test_config: dict[str, Any] | None = None
+) -> Flask:
     """Build the web application over a store (opened from the settings when not given)."""
     from . import web
 

@@ -12,12 +12,21 @@ from pathlib import Path
 from typing import Any
 
 import click
-from pyoxigraph import BlankNode, Literal, NamedNode, QueryBoolean, QueryResultsFormat, QuerySolutions, QueryTriples, RdfFormat
+from pyoxigraph import (
+    BlankNode,
+    Literal,
+    NamedNode,
+    QueryBoolean,
+    QueryResultsFormat,
+    QuerySolutions,
+    QueryTriples,
+    RdfFormat,
+)
 
 from .ingest.bootstrap import init_store
 from .ingest.rdf import FORMATS, LoadError, load_files
 from .namespaces import PREFIXES
-from .settings import SETTINGS, Settings, SettingError
+from .settings import SETTINGS, SettingError, Settings
 from .store import Store, StoreError, open_store
 
 
@@ -35,7 +44,12 @@ PROGRESS_THRESHOLD = 4 * 1024 * 1024
 """Loads of more bytes than this show a progress bar (they take more than a few seconds)."""
 
 QUERY_FORMATS = ("table", "csv", "tsv", "json")
-GRAPH_OUTPUT = {"table": RdfFormat.TURTLE, "csv": RdfFormat.N_TRIPLES, "tsv": RdfFormat.N_TRIPLES, "json": RdfFormat.JSON_LD}
+GRAPH_OUTPUT = {
+    "table": RdfFormat.TURTLE,
+    "csv": RdfFormat.N_TRIPLES,
+    "tsv": RdfFormat.N_TRIPLES,
+    "json": RdfFormat.JSON_LD,
+}
 
 
 class Context:
@@ -94,7 +108,9 @@ def _store(ctx: Context) -> Store:
 
 
 @main.command()
-@click.option("--sample/--no-sample", default=True, show_default=True, help="Also load the sample data in data/sample/.")
+@click.option(
+    "--sample/--no-sample", default=True, show_default=True, help="Also load the sample data in data/sample/."
+)
 @click.option("--if-empty", is_flag=True, help="Do nothing when the store already holds data.")
 @click.pass_obj
 def init(ctx: Context, sample: bool, if_empty: bool) -> None:
@@ -142,7 +158,9 @@ def load(ctx: Context, files: tuple[Path, ...], graph: str | None, fmt: str | No
 
 @main.command()
 @click.option("--graph", metavar="IRI", help="Export this named graph only (default: the whole dataset).")
-@click.option("--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Default: trig for the dataset, turtle for one graph.")
+@click.option(
+    "--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Default: trig for the dataset, turtle for one graph."
+)
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
 @click.pass_obj
 def export(ctx: Context, graph: str | None, fmt: str | None, out: Path | None) -> None:
@@ -168,7 +186,12 @@ def export(ctx: Context, graph: str | None, fmt: str | None, out: Path | None) -
 
 @main.command()
 @click.argument("query", required=False)
-@click.option("--file", "query_file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="Read the query from a file.")
+@click.option(
+    "--file",
+    "query_file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Read the query from a file.",
+)
 @click.option("--format", "fmt", type=click.Choice(QUERY_FORMATS), default="table", show_default=True)
 @click.option("--union", is_flag=True, help="Query the union of all graphs as the default graph.")
 @click.pass_obj
@@ -252,7 +275,7 @@ def _compact(term: Any) -> str:
     if isinstance(term, NamedNode):
         for prefix, base in PREFIXES.items():
             if term.value.startswith(base) and len(term.value) > len(base):
-                return f"{prefix}:{term.value[len(base):]}"
+                return f"{prefix}:{term.value[len(base) :]}"
         return term.value
     if isinstance(term, BlankNode):
         return f"_:{term.value}"
@@ -263,10 +286,10 @@ def _compact(term: Any) -> str:
 
 def _print_table(header: list[str], rows: list[list[str]]) -> None:
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(header)]
-    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip())
+    click.echo("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip())
     click.echo("  ".join("-" * w for w in widths))
     for row in rows:
-        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip())
+        click.echo("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
     click.echo(f"({len(rows)} row{'s' if len(rows) != 1 else ''})", err=True)
 
 

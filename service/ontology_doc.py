@@ -20,7 +20,7 @@ def _short(term: URIRef | None) -> str:
         return ""
     for prefix, base in PREFIXES.items():
         if str(term).startswith(base):
-            return f"{prefix}:{str(term)[len(base):]}"
+            return f"{prefix}:{str(term)[len(base) :]}"
     return str(term)
 
 

@@ -35,7 +35,9 @@ def files(*parts: str) -> list[Path]:
     out = []
     for part in parts:
         p = SERVICE / part
-        out += sorted(p.rglob("*.py")) if p.is_dir() else ([p.with_suffix(".py")] if p.with_suffix(".py").exists() else [])
+        out += (
+            sorted(p.rglob("*.py")) if p.is_dir() else ([p.with_suffix(".py")] if p.with_suffix(".py").exists() else [])
+        )
     return out
 
 
@@ -46,7 +48,11 @@ def test_foundations_import_nothing_of_ours(path):
 
 @pytest.mark.parametrize("path", files(*CORE), ids=lambda p: str(p.relative_to(SERVICE)))
 def test_core_does_not_import_flask_or_click(path):
-    bad = {m for m in imports_of(path) if m.split(".")[0] in ("flask", "click", "waitress") or m.startswith(("service.web", "service.cli"))}
+    bad = {
+        m
+        for m in imports_of(path)
+        if m.split(".")[0] in ("flask", "click", "waitress") or m.startswith(("service.web", "service.cli"))
+    }
     assert not bad
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import pyoxigraph
+import pytest
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
@@ -88,7 +88,9 @@ def test_export_of_one_graph_as_turtle_and_of_an_unknown_graph(cli):
     cli("init")
     result = cli("export", "--graph", str(GRAPH["sample/organisations"]))
     assert result.exit_code == 0
-    assert isomorphic(Graph().parse(data=result.output, format="turtle"), Graph().parse(SAMPLE_DIR / "organisations.ttl"))
+    assert isomorphic(
+        Graph().parse(data=result.output, format="turtle"), Graph().parse(SAMPLE_DIR / "organisations.ttl")
+    )
     missing = cli("export", "--graph", "http://nowhere/graph")
     assert missing.exit_code == 2 and "no graph" in missing.output
 
@@ -118,8 +120,13 @@ def test_reason_materialises_an_inferred_graph(cli):
     cli("init")
     result = cli("reason")
     assert result.exit_code == 0, result.output
-    ask = "ASK { GRAPH <https://w3id.org/partnerkg/graph/inferred> { partnership:cambridgeshire-together a org:Organization } }"
-    assert cli("query", "PREFIX partnership: <https://w3id.org/partnerkg/id/partnership/> " + ask).output.strip() == "true"
+    ask = (
+        "ASK { GRAPH <https://w3id.org/partnerkg/graph/inferred> "
+        "{ partnership:cambridgeshire-together a org:Organization } }"
+    )
+    assert (
+        cli("query", "PREFIX partnership: <https://w3id.org/partnerkg/id/partnership/> " + ask).output.strip() == "true"
+    )
 
 
 def test_a_bad_setting_is_named(monkeypatch):

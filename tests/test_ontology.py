@@ -42,8 +42,14 @@ def test_ontology_specialises_the_w3c_vocabularies(ontology):
     parents = {str(o) for o in ontology.objects(None, RDFS.subClassOf)} | {
         str(o) for o in ontology.objects(None, RDFS.subPropertyOf)
     }
-    for vocab in ("http://www.w3.org/ns/org#", "http://www.w3.org/ns/prov#", "http://xmlns.com/foaf/0.1/",
-                  "http://purl.org/dc/terms/", "http://www.w3.org/2004/02/skos/core#", "https://schema.org/"):
+    for vocab in (
+        "http://www.w3.org/ns/org#",
+        "http://www.w3.org/ns/prov#",
+        "http://xmlns.com/foaf/0.1/",
+        "http://purl.org/dc/terms/",
+        "http://www.w3.org/2004/02/skos/core#",
+        "https://schema.org/",
+    ):
         assert any(p.startswith(vocab) for p in parents), vocab
     assert (PK.Partnership, RDFS.subClassOf, ORG.OrganizationalCollaboration) in ontology
     assert (PK.Appointment, RDFS.subClassOf, ORG.Membership) in ontology
@@ -56,7 +62,11 @@ def test_python_namespace_matches_the_ontology(ontology):
 
 
 def test_sample_uses_only_terms_and_codes_that_exist(ontology, sample):
-    used = set(sample.predicates()) | set(sample.objects(None, RDF.type)) | {o for o in sample.objects() if isinstance(o, URIRef)}
+    used = (
+        set(sample.predicates())
+        | set(sample.objects(None, RDF.type))
+        | {o for o in sample.objects() if isinstance(o, URIRef)}
+    )
     unknown_terms = sorted(str(u) for u in used if str(u).startswith(BASE) and u not in own_terms(ontology))
     codes = set(ontology.subjects(RDF.type, URIRef("http://www.w3.org/2004/02/skos/core#Concept")))
     unknown_codes = sorted(str(u) for u in used if str(u).startswith(str(CODE)) and u not in codes)
@@ -67,7 +77,11 @@ def test_owl_rl_closure_of_ontology_and_sample_is_consistent(ontology, sample):
     closed = closure(ontology + sample)
     assert inconsistencies(closed) == []
     # the closure did real work: a partnership is an organisation through ORG
-    assert (URIRef("https://w3id.org/partnerkg/id/partnership/cambridgeshire-together"), RDF.type, ORG.Organization) in closed
+    assert (
+        URIRef("https://w3id.org/partnerkg/id/partnership/cambridgeshire-together"),
+        RDF.type,
+        ORG.Organization,
+    ) in closed
 
 
 def test_consistency_check_catches_a_disjointness_clash(ontology):

@@ -30,27 +30,42 @@ def test_at_least_eight_partnerships_with_real_names(sample_store):
 
 
 def test_csp_has_its_four_bodies_and_gonw_observes_jcg(sample_store):
-    bodies = select(sample_store, """SELECT ?alt WHERE { ?csp rdfs:label "Cumbria Strategic Partnership"@en ;
-        org:hasSubOrganization ?b . ?b rdfs:label ?alt }""")
+    bodies = select(
+        sample_store,
+        """SELECT ?alt WHERE { ?csp rdfs:label "Cumbria Strategic Partnership"@en ;
+        org:hasSubOrganization ?b . ?b rdfs:label ?alt }""",
+    )
     assert {r["alt"] for r in bodies} == {"CSP CLB", "CSP CCEG", "CSP JCG", "CSP Forum"}
-    observer = one(sample_store, """SELECT ?name WHERE { ?m org:organization ?jcg ; org:role code:role-observer ;
-        org:member/rdfs:label ?name . ?jcg skos:altLabel "JCG" ; a pk:PartnershipBody }""")
+    observer = one(
+        sample_store,
+        """SELECT ?name WHERE { ?m org:organization ?jcg ; org:role code:role-observer ;
+        org:member/rdfs:label ?name . ?jcg skos:altLabel "JCG" ; a pk:PartnershipBody }""",
+    )
     assert observer == "Government Office for the North West"
 
 
 def test_partners_come_from_all_three_sectors(sample_store):
-    rows = select(sample_store, "SELECT DISTINCT ?top WHERE { ?o pk:sector ?s . ?s skos:broader* ?top . ?top skos:topConceptOf code:sector }")
+    rows = select(
+        sample_store,
+        "SELECT DISTINCT ?top WHERE { ?o pk:sector ?s . ?s skos:broader* ?top . ?top skos:topConceptOf code:sector }",
+    )
     assert {r["top"].rsplit("/", 1)[-1] for r in rows} == {"sector-public", "sector-private", "sector-third"}
     third = select(sample_store, "SELECT DISTINCT ?s WHERE { ?o pk:sector ?s . ?s skos:broader code:sector-third }")
     assert len(third) == 3  # community, voluntary and faith
 
 
 def test_the_2023_reorganisation_is_recorded(sample_store):
-    rows = select(sample_store, """SELECT ?old ?new WHERE { ?e a pk:Reorganisation ; org:originalOrganization ?o ;
-        org:resultingOrganization ?n . ?o rdfs:label ?old . ?n rdfs:label ?new }""")
+    rows = select(
+        sample_store,
+        """SELECT ?old ?new WHERE { ?e a pk:Reorganisation ; org:originalOrganization ?o ;
+        org:resultingOrganization ?n . ?o rdfs:label ?old . ?n rdfs:label ?new }""",
+    )
     assert {r["new"] for r in rows} == {"Cumberland Council", "Westmorland and Furness Council"}
     assert len({r["old"] for r in rows}) == 7
-    assert one(sample_store, "SELECT ?d WHERE { ?c rdfs:label \"Cumbria County Council\"@en ; pk:abolishedOn ?d }") == "2023-04-01"
+    assert (
+        one(sample_store, 'SELECT ?d WHERE { ?c rdfs:label "Cumbria County Council"@en ; pk:abolishedOn ?d }')
+        == "2023-04-01"
+    )
 
 
 AS_AT = """SELECT ?name WHERE {{
@@ -79,27 +94,43 @@ def test_meetings_span_two_years_and_fall_near_easter_and_christmas(sample_store
 
 
 def test_a_tied_ballot_is_settled_by_the_chairs_casting_vote(sample_store):
-    rows = select(sample_store, """SELECT ?d (SUM(IF(?v = code:vote-for, 1, 0)) AS ?for) (SUM(IF(?v = code:vote-against, 1, 0)) AS ?against)
-        WHERE { ?d pk:decisionMethod code:method-ballot ; pk:castingVote ?cv ; pk:vote/pk:voteValue ?v } GROUP BY ?d""")
+    rows = select(
+        sample_store,
+        """SELECT ?d (SUM(IF(?v = code:vote-for, 1, 0)) AS ?for) (SUM(IF(?v = code:vote-against, 1, 0)) AS ?against)
+        WHERE { ?d pk:decisionMethod code:method-ballot ; pk:castingVote ?cv ; pk:vote/pk:voteValue ?v } GROUP BY ?d""",
+    )
     assert any(r["for"] == r["against"] for r in rows)
 
 
 def test_briefings_decisions_resources_and_reviews_are_present(sample_store):
-    for cls, least in (("Briefing", 20), ("Decision", 8), ("ResourceCommitment", 10), ("Review", 6), ("SeatAllocation", 7)):
+    for cls, least in (
+        ("Briefing", 20),
+        ("Decision", 8),
+        ("ResourceCommitment", 10),
+        ("Review", 6),
+        ("SeatAllocation", 7),
+    ):
         n = int(one(sample_store, f"SELECT (COUNT(DISTINCT ?x) AS ?n) WHERE {{ ?x a/rdfs:subClassOf* pk:{cls} }}"))
         assert n >= least, cls
 
 
 def test_the_joint_accountability_committee_seats(sample_store):
-    rows = select(sample_store, """SELECT ?name ?n WHERE { ?s pk:seatsOn ?jac ; pk:allocatedTo/rdfs:label ?name ; pk:seatCount ?n .
-        ?jac rdfs:label "Joint Accountability Committee"@en }""")
+    rows = select(
+        sample_store,
+        """SELECT ?name ?n WHERE { ?s pk:seatsOn ?jac ; pk:allocatedTo/rdfs:label ?name ; pk:seatCount ?n .
+        ?jac rdfs:label "Joint Accountability Committee"@en }""",
+    )
     seats = {r["name"]: int(r["n"]) for r in rows}
     assert seats["Cambridgeshire County Council"] == 5 and seats["Cambridgeshire Police Authority"] == 1
     assert sum(seats.values()) == 11
 
 
 def test_people_are_clearly_fictional(sample_store):
-    rows = select(sample_store, "SELECT ?p ?c ?mbox WHERE { ?p a/rdfs:subClassOf* foaf:Person ; rdfs:comment ?c OPTIONAL { ?p foaf:mbox ?mbox } }")
+    rows = select(
+        sample_store,
+        "SELECT ?p ?c ?mbox WHERE { ?p a/rdfs:subClassOf* foaf:Person ; rdfs:comment ?c "
+        "OPTIONAL { ?p foaf:mbox ?mbox } }",
+    )
     assert rows and all(r["c"].startswith("Fictional person") for r in rows)
     assert all(r["mbox"] is None or r["mbox"].endswith(".invalid") for r in rows)
 

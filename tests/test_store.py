@@ -10,7 +10,6 @@ import time
 
 import pytest
 from rdflib import Graph
-from rdflib.compare import isomorphic
 
 from service.ingest.rdf import SOURCES_GRAPH, LoadError, default_graph_for, load_files
 from service.store import EmbeddedStore, StoreBusy
@@ -39,8 +38,10 @@ def test_each_triple_format_loads_into_the_files_own_graph(tmp_path, store, fmt,
 @pytest.mark.parametrize("fmt,ext", [("nquads", "nq"), ("trig", "trig")])
 def test_quad_formats_keep_their_named_graphs(tmp_path, store, fmt, ext):
     text = {
-        "nquads": "<http://x/s> <http://x/p> <http://x/o> <http://x/g1> .\n<http://x/s> <http://x/p> <http://x/o2> <http://x/g2> .\n",
-        "trig": "<http://x/g1> { <http://x/s> <http://x/p> <http://x/o> } <http://x/g2> { <http://x/s> <http://x/p> <http://x/o2> }",
+        "nquads": "<http://x/s> <http://x/p> <http://x/o> <http://x/g1> .\n"
+        "<http://x/s> <http://x/p> <http://x/o2> <http://x/g2> .\n",
+        "trig": "<http://x/g1> { <http://x/s> <http://x/p> <http://x/o> } "
+        "<http://x/g2> { <http://x/s> <http://x/p> <http://x/o2> }",
     }[fmt]
     path = tmp_path / f"data.{ext}"
     path.write_text(text, encoding="utf-8")
@@ -69,7 +70,11 @@ def test_load_records_where_each_graph_came_from(tmp_path, store):
     path.write_text(SMALL, encoding="utf-8")
     load_files(store, [path])
     load_files(store, [path])
-    rows = list(store.query(f"SELECT ?p ?o WHERE {{ GRAPH <{SOURCES_GRAPH.value}> {{ <{default_graph_for(path).value}> ?p ?o }} }}"))
+    rows = list(
+        store.query(
+            f"SELECT ?p ?o WHERE {{ GRAPH <{SOURCES_GRAPH.value}> {{ <{default_graph_for(path).value}> ?p ?o }} }}"
+        )
+    )
     values = {(r["p"].value.rsplit("/", 1)[-1], r["o"].value) for r in rows}
     assert ("source", "a.ttl") in values
     assert sum(1 for p, _ in values if p == "modified") == 1  # replaced, not accumulated
@@ -106,7 +111,12 @@ def test_every_bad_file_is_reported_at_once(tmp_path, store):
     (tmp_path / "three.txt").write_text("", encoding="utf-8")
     with pytest.raises(LoadError) as caught:
         load_files(store, [tmp_path / "one.ttl", tmp_path / "two.nt", tmp_path / "three.txt", tmp_path / "missing.ttl"])
-    assert [p.path.rsplit("/", 1)[-1] for p in caught.value.problems] == ["one.ttl", "two.nt", "three.txt", "missing.ttl"]
+    assert [p.path.rsplit("/", 1)[-1] for p in caught.value.problems] == [
+        "one.ttl",
+        "two.nt",
+        "three.txt",
+        "missing.ttl",
+    ]
     assert store.quad_count() == 0
 
 
@@ -152,7 +162,8 @@ def test_a_load_killed_half_way_leaves_all_or_nothing(tmp_path):
         location = tmp_path / f"store-{delay}"
         proc = subprocess.Popen(
             [sys.executable, "-m", "service.cli", "--store", str(location), "load", str(big)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         time.sleep(delay)
         if proc.poll() is None:
@@ -165,3 +176,28 @@ def test_a_load_killed_half_way_leaves_all_or_nothing(tmp_path):
         s.close()
         assert data in (0, n), f"killed after {delay}s: {data} of {n} triples"
     assert outcomes, "no run"
+
+
+def test_a_replacement_interrupted_after_its_journal_is_finished_on_reopen(tmp_path, monkeypatch):
+    location = tmp_path / "store"
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    s = EmbeddedStore(location)
+    load_files(s, [path])
+    path.write_text("<http://example.org/a> <http://example.org/p> <http://example.org/new> .", encoding="utf-8")
+
+    def crash(self):
+        raise KeyboardInterrupt("power cut")
+
+    monkeypatch.setattr(EmbeddedStore, "_apply_journal", crash)
+    with pytest.raises(KeyboardInterrupt):
+        load_files(s, [path])
+    s.close()
+    monkeypatch.undo()
+    s = EmbeddedStore(location)
+    graph = default_graph_for(path).value
+    rows = list(s.query(f"SELECT ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+    assert [r["o"].value for r in rows] == ["http://example.org/new"]
+    assert s.quad_count() == sum(g.triples for g in s.graphs())  # no staging quads left behind
+    assert int(triples_in(s, SOURCES_GRAPH.value)) == 3
+    s.close()

@@ -37,7 +37,8 @@ def test_serve_runs_a_waitress_server_that_stays_up(tmp_path):
     log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed in finally
     proc = subprocess.Popen(
         [sys.executable, "-m", "service.cli", "--store", store, "serve", "--port", str(port)],
-        stdout=log, stderr=subprocess.STDOUT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         body, server = b"", ""

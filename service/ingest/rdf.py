@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO
 from urllib.parse import quote
@@ -123,7 +123,9 @@ def format_for(path: Path, name: str | None = None) -> RdfFormat:
     fmt = EXTENSIONS.get(path.suffix.lower())
     if fmt is None:
         known = ", ".join(sorted(EXTENSIONS))
-        raise LoadError([LoadProblem(str(path), f"cannot tell the RDF format from the extension (known: {known}); pass --format")])
+        raise LoadError(
+            [LoadProblem(str(path), f"cannot tell the RDF format from the extension (known: {known}); pass --format")]
+        )
     return fmt
 
 
@@ -201,7 +203,7 @@ def load_sources(
             origin.setdefault(name, []).append(source)
     for q in quads:
         counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
-    now = Literal(datetime.now(timezone.utc).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
+    now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
     notes = []
     for name, files in origin.items():
         subject = NamedNode(name)

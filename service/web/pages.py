@@ -17,7 +17,9 @@ def _store():  # imported late: service.web imports this module
 def index() -> str:
     """Start page: the store's named graphs and their sizes."""
     graphs = _store().graphs()
-    return render_template("index.html", graphs=graphs, total=sum(g.triples for g in graphs), settings=current_app.config["PARTNERKG"])
+    return render_template(
+        "index.html", graphs=graphs, total=sum(g.triples for g in graphs), settings=current_app.config["PARTNERKG"]
+    )
 
 
 @bp.get("/healthz")
