@@ -141,13 +141,54 @@ def parse_file(path: Path, fmt: RdfFormat, progress: Callable[[int], None] | Non
             reader = _CountingReader(handle, progress)
             quads = list(parse(reader, fmt, base_iri=path.resolve().as_uri(), rename_blank_nodes=True))
     except SyntaxError as exc:
-        reason = str(exc.msg if hasattr(exc, "msg") else exc)
-        if ": " in reason and reason.startswith("Parser error"):
-            reason = reason.split(": ", 1)[1]
-        raise LoadError([LoadProblem(str(path), reason, exc.lineno, exc.offset)]) from exc
+        raise LoadError([_syntax_problem(path, exc)]) from exc
     except (OSError, ValueError) as exc:
         raise LoadError([LoadProblem(str(path), str(exc))]) from exc
     return ParsedSource(path, quads, reader.digest.hexdigest())
+
+
+def _load_into_new_graph(
+    store: Store, source: tuple[Path, str | None], fmt: str | None, progress: Callable[[int], None] | None
+) -> LoadReport | None:
+    """The common case, one triple file into a graph that does not exist yet: the store parses and
+    writes it in one transaction. None when the case does not apply."""
+    path, graph = source
+    rdf_format = format_for(path, fmt)
+    target = NamedNode(graph) if graph else default_graph_for(path)
+    if rdf_format.supports_datasets or store.has_graph(target):
+        return None
+    try:
+        with open(path, "rb") as handle:
+            reader = _CountingReader(handle, progress)
+            count = store.load_new_graph(reader, rdf_format, target, base_iri=path.resolve().as_uri())
+    except SyntaxError as exc:
+        raise LoadError([_syntax_problem(path, exc)]) from exc
+    except (OSError, ValueError) as exc:
+        raise LoadError([LoadProblem(str(path), str(exc))]) from exc
+    # The provenance note is a second, small transaction: a crash between the two leaves the data
+    # without its note, never a partial graph.
+    store.write_graphs([], [], append=True, annotations=_notes({target.value: [(path, reader.digest.hexdigest())]}))
+    return LoadReport({target.value: count})
+
+
+def _syntax_problem(path: Path, exc: SyntaxError) -> LoadProblem:
+    reason = str(exc.msg if hasattr(exc, "msg") else exc)
+    if ": " in reason and reason.startswith("Parser error"):
+        reason = reason.split(": ", 1)[1]
+    return LoadProblem(str(path), reason, exc.lineno, exc.offset)
+
+
+def _notes(origin: dict[str, list[tuple[Path, str]]]) -> list[Quad]:
+    """Provenance of each written graph: modified now, from which files with which checksums."""
+    now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
+    notes = []
+    for name, files in origin.items():
+        subject = NamedNode(name)
+        notes.append(Quad(subject, DCT_MODIFIED, now, SOURCES_GRAPH))
+        for path, digest in files:
+            notes.append(Quad(subject, DCT_SOURCE, Literal(path.name), SOURCES_GRAPH))
+            notes.append(Quad(subject, NamedNode(str(SCHEMA.sha256)), Literal(digest), SOURCES_GRAPH))
+    return notes
 
 
 def load_files(
@@ -179,6 +220,10 @@ def load_sources(
 
     Every file is parsed before anything is written, and all problems are reported together.
     """
+    if len(sources) == 1 and not append:
+        report = _load_into_new_graph(store, sources[0], fmt, progress)
+        if report is not None:
+            return report
     parsed: list[tuple[ParsedSource, str | None]] = []
     problems: list[LoadProblem] = []
     for path, graph in sources:
@@ -203,13 +248,6 @@ def load_sources(
             origin.setdefault(name, []).append(source)
     for q in quads:
         counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
-    now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
-    notes = []
-    for name, files in origin.items():
-        subject = NamedNode(name)
-        notes.append(Quad(subject, DCT_MODIFIED, now, SOURCES_GRAPH))
-        for source in files:
-            notes.append(Quad(subject, DCT_SOURCE, Literal(source.path.name), SOURCES_GRAPH))
-            notes.append(Quad(subject, NamedNode(str(SCHEMA.sha256)), Literal(source.sha256), SOURCES_GRAPH))
+    notes = _notes({name: [(f.path, f.sha256) for f in files] for name, files in origin.items()})
     store.write_graphs(quads, [NamedNode(n) for n in origin], append=append, annotations=notes)
     return LoadReport(counts)

@@ -60,6 +60,12 @@ class Store(Protocol):
         """Atomically replace (or, with append, add to) the target graphs; annotations about a replaced
         target (in other graphs) replace its earlier ones."""
 
+    def has_graph(self, graph: NamedNode) -> bool:
+        """True when the named graph holds at least one quad."""
+
+    def load_new_graph(self, source: IO[bytes], fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
+        """Atomically parse a triple file into a graph that holds nothing yet; return its triple count."""
+
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for a quad format."""
 

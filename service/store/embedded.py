@@ -76,6 +76,24 @@ class EmbeddedStore:
         """True when the store holds no quad."""
         return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
 
+    def has_graph(self, graph: NamedNode) -> bool:
+        """True when the named graph holds at least one quad."""
+        return (
+            self._store.contains_named_graph(graph)
+            and next(iter(self._store.quads_for_pattern(None, None, None, graph)), None) is not None
+        )
+
+    def load_new_graph(self, source: IO[bytes], fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
+        """Parse and store a triple file into a graph that holds nothing yet, in one transaction
+        (Oxigraph's own loader: about twice as fast as parsing in Python and extending); return its size."""
+        if fmt.supports_datasets:
+            raise StoreError(f"{fmt.name} can name graphs; load it through write_graphs")
+        if self.has_graph(graph):
+            raise StoreError(f"graph {graph.value} already holds data")
+        self._store.load(source, fmt, base_iri=base_iri, to_graph=graph)
+        result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+        return int(next(iter(result))["n"].value)
+
     def write_graphs(
         self,
         quads: Iterable[Quad],
