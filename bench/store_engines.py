@@ -29,9 +29,9 @@ PREFIX = (
     "PREFIX xsd: <http://www.w3.org/2001/XMLSchema#> "
 )
 QUERIES = {
-    "aggregate": PREFIX + "SELECT ?p (COUNT(?m) AS ?n) WHERE { ?m pk:meetingOf ?p } GROUP BY ?p ORDER BY DESC(?n) LIMIT 10",
-    "date filter": PREFIX
-    + "SELECT (COUNT(*) AS ?n) WHERE { ?m pk:meetingDate ?d ; pk:agenda/dcterms:issued ?i . "
+    "aggregate": PREFIX
+    + "SELECT ?p (COUNT(?m) AS ?n) WHERE { ?m pk:meetingOf ?p } GROUP BY ?p ORDER BY DESC(?n) LIMIT 10",
+    "date filter": PREFIX + "SELECT (COUNT(*) AS ?n) WHERE { ?m pk:meetingDate ?d ; pk:agenda/dcterms:issued ?i . "
     'FILTER (?d >= "2024-01-01"^^xsd:date && ?d < "2024-04-01"^^xsd:date && ?i > ?d - "P5D"^^xsd:duration) }',
     "one partnership": "SELECT ?p ?o WHERE { <https://w3id.org/partnerkg/id/partnership/p42> ?p ?o }",
 }
@@ -76,7 +76,7 @@ def run_engine(engine: str, data: Path) -> dict:
             run = lambda q: list(store.query(q, union_default_graph=True))  # noqa: E731
     for name, query in QUERIES.items():
         rows = run(query)
-        times = [timed(lambda: run(query)) for _ in range(REPEATS)]
+        times = [timed(lambda q=query: run(q)) for _ in range(REPEATS)]
         result[name + "_ms"] = statistics.median(times) * 1000
         result[name + "_rows"] = len(rows)
     result["peak_mib"] = peak_mib() - base
@@ -104,17 +104,25 @@ def main() -> int:
             for engine in args.engines:
                 child = subprocess.run(
                     [sys.executable, __file__, "--child", engine, str(data)],
-                    capture_output=True, text=True, timeout=1800, check=True,
+                    capture_output=True,
+                    text=True,
+                    timeout=1800,
+                    check=True,
                 )
                 row = json.loads(child.stdout.strip().splitlines()[-1])
                 row.update(partnerships=size, triples=triples)
                 results.append(row)
                 print(json.dumps(row), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"date": time.strftime("%Y-%m-%d"), "machine": f"{platform.machine()}, {platform.processor() or ''} "
-            f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}"}
+    meta = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {platform.processor() or ''} "
+        f"{__import__('os').cpu_count()} cores, Python {platform.python_version()}",
+    }
     args.out.write_text(json.dumps({"meta": meta, "results": results}, indent=2), encoding="utf-8")
-    print(f"| partnerships | triples | engine | load s | peak MiB | aggregate ms | date filter ms | one partnership ms |")
+    print(
+        "| partnerships | triples | engine | load s | peak MiB | aggregate ms | date filter ms | one partnership ms |"
+    )
     print("| ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in results:
         print(

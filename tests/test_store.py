@@ -201,3 +201,39 @@ def test_a_replacement_interrupted_after_its_journal_is_finished_on_reopen(tmp_p
     assert s.quad_count() == sum(g.triples for g in s.graphs())  # no staging quads left behind
     assert int(triples_in(s, SOURCES_GRAPH.value)) == 3
     s.close()
+
+
+def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path):
+    """The bulk loader commits in batches: simulate a death after the first batch."""
+    import pyoxigraph
+
+    location = tmp_path / "store"
+    path = tmp_path / "big.nt"
+    path.write_text("".join(f'<http://x/s{i}> <http://x/p> "{i}" .\n' for i in range(100)), encoding="utf-8")
+    s = EmbeddedStore(location)
+    real = s._store
+
+    class DiesHalfWay:
+        def __init__(self, store):
+            self.real = store
+
+        def __getattr__(self, name):
+            return getattr(self.real, name)
+
+        def bulk_load(self, **kwargs):
+            first = next(iter(pyoxigraph.parse(path=kwargs["path"], format=kwargs["format"])))
+            self.real.add(pyoxigraph.Quad(first.subject, first.predicate, first.object, kwargs["to_graph"]))
+            raise KeyboardInterrupt("killed")
+
+    s._store = DiesHalfWay(real)
+    with pytest.raises(KeyboardInterrupt):
+        load_files(s, [path])
+    assert len(real) > 0  # the first batch is there
+    s._store = real
+    s.close()
+    del real  # the directory lock goes with the last reference
+    s = EmbeddedStore(location)
+    assert s.quad_count() == 0
+    load_files(s, [path])
+    assert s.quad_count() == 100 + 3  # the file and its provenance note
+    s.close()

@@ -150,17 +150,21 @@ def parse_file(path: Path, fmt: RdfFormat, progress: Callable[[int], None] | Non
 def _load_into_new_graph(
     store: Store, source: tuple[Path, str | None], fmt: str | None, progress: Callable[[int], None] | None
 ) -> LoadReport | None:
-    """The common case, one triple file into a graph that does not exist yet: the store parses and
-    writes it in one transaction. None when the case does not apply."""
+    """The common case, one triple file into a graph that does not exist yet: parse it once to find
+    any error (streaming, nothing kept), then let the store load it in bulk. None when the case does
+    not apply."""
     path, graph = source
     rdf_format = format_for(path, fmt)
     target = NamedNode(graph) if graph else default_graph_for(path)
     if rdf_format.supports_datasets or store.has_graph(target):
         return None
+    base_iri = path.resolve().as_uri()
     try:
         with open(path, "rb") as handle:
             reader = _CountingReader(handle, progress)
-            count = store.load_new_graph(reader, rdf_format, target, base_iri=path.resolve().as_uri())
+            for _ in parse(reader, rdf_format, base_iri=base_iri):
+                pass
+        count = store.load_new_graph(path, rdf_format, target, base_iri=base_iri)
     except SyntaxError as exc:
         raise LoadError([_syntax_problem(path, exc)]) from exc
     except (OSError, ValueError) as exc:

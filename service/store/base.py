@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import IO, Protocol
 
 from pyoxigraph import NamedNode, Quad, RdfFormat
@@ -63,8 +64,9 @@ class Store(Protocol):
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""
 
-    def load_new_graph(self, source: IO[bytes], fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
-        """Atomically parse a triple file into a graph that holds nothing yet; return its triple count."""
+    def load_new_graph(self, path: Path, fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
+        """All or nothing, store an already validated triple file into a graph that holds nothing yet;
+        return its triple count."""
 
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for a quad format."""
