@@ -82,6 +82,7 @@ class PK(DefinedNamespace):
     StrategicObjective: URIRef
     Target: URIRef
     TermsOfReference: URIRef
+    ValidationRun: URIRef
     ValueAssessment: URIRef
     Vote: URIRef
 
@@ -94,9 +95,11 @@ class PK(DefinedNamespace):
     affectsPartnership: URIRef
     againstObligation: URIRef
     agenda: URIRef
+    agendaClearDays: URIRef
     allocatedTo: URIRef
     amount: URIRef
     appliesTo: URIRef
+    asAt: URIRef
     assessedBy: URIRef
     assesses: URIRef
     assessmentDate: URIRef
@@ -121,9 +124,11 @@ class PK(DefinedNamespace):
     companiesHouseNumber: URIRef
     confirmedBy: URIRef
     contactPublishedAt: URIRef
+    councilOfficersAttending: URIRef
     councilWebPage: URIRef
     councillorOf: URIRef
     criterion: URIRef
+    dataDigest: URIRef
     decidedBy: URIRef
     decisionDate: URIRef
     decisionMethod: URIRef
@@ -133,22 +138,31 @@ class PK(DefinedNamespace):
     establishedOn: URIRef
     evidence: URIRef
     financialYear: URIRef
+    forPartnership: URIRef
     gssCode: URIRef
     hasGovernanceArrangement: URIRef
     hasObjective: URIRef
     hasOutcome: URIRef
     hasTarget: URIRef
     heldInPublic: URIRef
+    infoCount: URIRef
     invitedForItem: URIRef
     isBudgetDecision: URIRef
+    isCurrent: URIRef
+    isRecent: URIRef
     justifies: URIRef
+    latestAgendaDate: URIRef
     meetingDate: URIRef
     meetingOf: URIRef
     minutes: URIRef
+    minutesDays: URIRef
+    minutesDueDate: URIRef
+    minutesOverdue: URIRef
     modality: URIRef
     nation: URIRef
     noticeDate: URIRef
     objectiveOf: URIRef
+    officerLimitExceeded: URIRef
     officerOf: URIRef
     omittedFrom: URIRef
     onBehalfOf: URIRef
@@ -164,16 +178,19 @@ class PK(DefinedNamespace):
     registeredWith: URIRef
     remit: URIRef
     report: URIRef
+    reportGraph: URIRef
     reportedTo: URIRef
     requiresCouncilConfirmation: URIRef
     resourceKind: URIRef
     reviewOutcome: URIRef
     reviewedCommitment: URIRef
+    scope: URIRef
     scrutinises: URIRef
     seatCount: URIRef
     seatsOn: URIRef
     sector: URIRef
     servesObjective: URIRef
+    shapesDigest: URIRef
     sourceFile: URIRef
     statedBy: URIRef
     subjectToFramework: URIRef
@@ -181,8 +198,10 @@ class PK(DefinedNamespace):
     targetDate: URIRef
     unit: URIRef
     valueRating: URIRef
+    violationCount: URIRef
     vote: URIRef
     voteValue: URIRef
+    warningCount: URIRef
 
 
 PREFIXES: dict[str, str] = {

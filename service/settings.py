@@ -38,6 +38,13 @@ def _port(value: str) -> int:
     return port
 
 
+def _counting(value: str) -> str:
+    modes = ("clear-working-days", "clear-calendar-days", "lga-1972-s243")
+    if value not in modes:
+        raise ValueError(f"use one of {', '.join(modes)}")
+    return value
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -52,6 +59,25 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("threads", 8, "Worker threads of the WSGI server.", _positive_int),
     Setting("base_iri", "https://w3id.org/partnerkg/id/", "Base IRI of the data's own resources."),
     Setting("log_level", "INFO", "Logging level: DEBUG, INFO, WARNING or ERROR."),
+    Setting(
+        "agenda_notice_days", 5, "Clear days an agenda must be published before its meeting (CAM-4c).", _positive_int
+    ),
+    Setting(
+        "minutes_days",
+        10,
+        "Working days after a meeting by which minutes count as 'as soon as possible' (CAM-4d).",
+        _positive_int,
+    ),
+    Setting(
+        "officer_limit", 3, "Most council officers that should attend one partnership meeting (CAM-5b).", _positive_int
+    ),
+    Setting("review_months", 12, "How recent a review, assessment or report must be, in months.", _positive_int),
+    Setting(
+        "day_counting",
+        "clear-working-days",
+        "How notice days are counted: clear-working-days, clear-calendar-days or lga-1972-s243.",
+        _counting,
+    ),
 )
 """The settings table: README.md's configuration section is tested against it."""
 
@@ -66,6 +92,11 @@ class Settings:
     threads: int
     base_iri: str
     log_level: str
+    agenda_notice_days: int
+    minutes_days: int
+    officer_limit: int
+    review_months: int
+    day_counting: str
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

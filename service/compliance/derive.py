@@ -1,0 +1,201 @@
+"""Derived values: what the shapes need that is arithmetic, computed in Python into its own graph.
+
+Date arithmetic in SPARQL-based SHACL constraints makes pyshacl slow on medium graphs, so working
+days, due dates, "current as at" and "within the review period" are computed here, once per run,
+and the shapes compare plain values (docs/compliance.md). Also materialised here, the entailments
+the shapes rely on: a body's (and its meetings', decisions', appointments') partnership, the inverse
+of org:hasSubOrganization, and broader appointment roles (a lead member is a representative).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date
+
+from dateutil.relativedelta import relativedelta
+from rdflib import RDF, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SKOS, TIME, XSD
+from rdflib.term import Node
+
+from ..namespaces import CODE, ORG, PK
+from .workdays import Calendar, Counting
+
+NATION_CODES = {
+    CODE["nation-england"]: "ENG",
+    CODE["nation-wales"]: "WLS",
+    CODE["nation-scotland"]: "SCT",
+    CODE["nation-northern-ireland"]: "NIR",
+}
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """The configurable numbers the shapes depend on (defaults live in service.settings)."""
+
+    agenda_notice_days: int = 5
+    minutes_days: int = 10
+    officer_limit: int = 3
+    review_months: int = 12
+    day_counting: str = Counting.CLEAR_WORKING_DAYS.value
+
+
+def _date(node: Node | None) -> date | None:
+    if isinstance(node, Literal) and isinstance(node.toPython(), date):
+        return node.toPython()
+    return None
+
+
+def _period(graph: Graph, node: Node) -> tuple[date | None, date | None]:
+    interval = graph.value(node, ORG.memberDuring)
+    if interval is None:
+        return None, None
+    start = _date(graph.value(graph.value(interval, TIME.hasBeginning), TIME.inXSDDate))
+    end = _date(graph.value(graph.value(interval, TIME.hasEnd), TIME.inXSDDate))
+    return start, end
+
+
+def current(start: date | None, end: date | None, day: date) -> bool:
+    """True when the day lies in the period (an open start or end is unbounded)."""
+    return (start is None or start <= day) and (end is None or day <= end)
+
+
+def financial_year(day: date) -> str:
+    """The UK public-sector financial year containing the day, written 2026-27."""
+    first = day.year if day.month >= 4 else day.year - 1
+    return f"{first}-{str(first + 1)[-2:]}"
+
+
+def partnership_of(graph: Graph) -> dict[Node, Node]:
+    """Each partnership, its bodies, and everything that hangs off them, mapped to its partnership."""
+    owner: dict[Node, Node] = {}
+    for p in graph.subjects(RDF.type, PK.Partnership):
+        owner[p] = p
+        for body in graph.objects(p, ORG.hasSubOrganization):
+            owner[body] = p
+    for body, p in graph.subject_objects(PK.partOfPartnership):
+        owner.setdefault(body, p)
+    for committee, p in graph.subject_objects(PK.scrutinises):
+        owner.setdefault(committee, p)
+    links = (
+        (PK.meetingOf, False),
+        (PK.atMeeting, False),
+        (ORG.organization, False),
+        (PK.actionOf, False),
+        (PK.committedTo, False),
+        (PK.assesses, False),
+        (PK.seatsOn, False),
+    )
+    for predicate, _ in links:
+        for subject, target in graph.subject_objects(predicate):
+            if target in owner:
+                owner.setdefault(subject, owner[target])
+    return owner
+
+
+def council_of_framework(graph: Graph, partnership: Node) -> list[Node]:
+    """The councils whose frameworks apply to a partnership, with the successors of abolished ones."""
+    councils: list[Node] = []
+    for scheme in graph.objects(partnership, PK.subjectToFramework):
+        for publisher in graph.objects(scheme, DCTERMS.publisher):
+            councils.append(publisher)
+            for event in graph.subjects(ORG.originalOrganization, publisher):
+                councils.extend(graph.objects(event, ORG.resultingOrganization))
+    return list(dict.fromkeys(councils))
+
+
+def nation_of(graph: Graph, councils: list[Node]) -> str:
+    """The nation whose bank holidays count: the first framework council's, England if unknown."""
+    for council in councils:
+        code = NATION_CODES.get(graph.value(council, PK.nation))
+        if code:
+            return code
+    return "ENG"
+
+
+def derive(graph: Graph, as_at: date, thresholds: Thresholds = Thresholds(), run: URIRef | None = None) -> Graph:
+    """The derived graph for a data graph (ontology, policies and data merged), as at a date."""
+    out = Graph()
+    counting = Counting(thresholds.day_counting)
+    owner = partnership_of(graph)
+    if run is not None:
+        out.add((run, RDF.type, PK.ValidationRun))
+        out.add((run, PK.asAt, Literal(as_at, datatype=XSD.date)))
+
+    for node, p in owner.items():
+        out.add((node, PK.forPartnership, p))
+    for p in graph.subjects(RDF.type, PK.Partnership):  # org:hasSubOrganization and its inverse
+        for body in graph.objects(p, ORG.hasSubOrganization):
+            out.add((body, PK.partOfPartnership, p))
+    for body, p in graph.subject_objects(PK.partOfPartnership):
+        out.add((p, ORG.hasSubOrganization, body))
+
+    # partnerships in force as at the date
+    for p in graph.subjects(RDF.type, PK.Partnership):
+        established = _date(graph.value(p, PK.establishedOn))
+        abolished = _date(graph.value(p, PK.abolishedOn))
+        closed = graph.value(p, PK.partnershipStatus) == CODE["status-closed"]
+        alive = (
+            not closed and (established is None or established <= as_at) and (abolished is None or as_at < abolished)
+        )
+        out.add((p, PK.isCurrent, Literal(alive)))
+
+    # broader roles: a lead member is a representative
+    broader = {r: set(graph.transitive_objects(r, SKOS.broader)) - {r} for r in set(graph.objects(None, ORG.role))}
+    for membership, role in list(graph.subject_objects(ORG.role)):
+        for wider in broader.get(role, ()):
+            out.add((membership, ORG.role, wider))
+
+    # appointments and memberships current as at the date
+    for membership in set(graph.subjects(ORG.memberDuring, None)):
+        start, end = _period(graph, membership)
+        out.add((membership, PK.isCurrent, Literal(current(start, end, as_at))))
+
+    # assessments, reviews and reports in the review period; commitments for the current year
+    since = as_at - relativedelta(months=thresholds.review_months)
+    for assessment, day in graph.subject_objects(PK.assessmentDate):
+        d = _date(day)
+        if d is not None:
+            out.add((assessment, PK.isRecent, Literal(since < d <= as_at)))
+    this_year = financial_year(as_at)
+    for commitment, year in graph.subject_objects(PK.financialYear):
+        out.add((commitment, PK.isRecent, Literal(str(year) == this_year)))
+
+    _derive_meetings(graph, out, owner, as_at, thresholds, counting)
+    return out
+
+
+def _derive_meetings(
+    graph: Graph, out: Graph, owner: dict[Node, Node], as_at: date, thresholds: Thresholds, counting: Counting
+) -> None:
+    officers_by_meeting: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
+    for attendance in graph.subjects(RDF.type, PK.Attendance):
+        meeting = graph.value(attendance, PK.atMeeting)
+        person = graph.value(attendance, PK.attendee)
+        if meeting is not None and (person, RDF.type, PK.Officer) in graph:
+            officers_by_meeting[meeting].append((person, graph.value(attendance, PK.onBehalfOf)))
+    for meeting, day in graph.subject_objects(PK.meetingDate):
+        held = _date(day)
+        if held is None:
+            continue
+        p = owner.get(meeting)
+        councils = council_of_framework(graph, p) if p is not None else []
+        calendar = Calendar(nation_of(graph, councils), counting)
+        latest = calendar.latest_before(held, thresholds.agenda_notice_days)
+        out.add((meeting, PK.latestAgendaDate, Literal(latest, datatype=XSD.date)))
+        agenda_day = _date(graph.value(graph.value(meeting, PK.agenda), DCTERMS.issued))
+        if agenda_day is not None:
+            out.add((meeting, PK.agendaClearDays, Literal(calendar.clear_days_between(agenda_day, held))))
+        due = calendar.deadline_after(held, thresholds.minutes_days)
+        out.add((meeting, PK.minutesDueDate, Literal(due, datatype=XSD.date)))
+        minutes_day = _date(graph.value(graph.value(meeting, PK.minutes), DCTERMS.issued))
+        if minutes_day is not None:
+            out.add((meeting, PK.minutesDays, Literal(calendar.days_after(held, minutes_day))))
+            overdue = minutes_day > due or minutes_day < held
+        else:
+            overdue = as_at > due
+        out.add((meeting, PK.minutesOverdue, Literal(overdue)))
+        attending = {person for person, org in officers_by_meeting.get(meeting, ()) if org in councils}
+        if meeting in officers_by_meeting:
+            out.add((meeting, PK.councilOfficersAttending, Literal(len(attending))))
+            out.add((meeting, PK.officerLimitExceeded, Literal(len(attending) > thresholds.officer_limit)))
