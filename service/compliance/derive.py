@@ -75,21 +75,15 @@ def partnership_of(graph: Graph) -> dict[Node, Node]:
             owner[body] = p
     for body, p in graph.subject_objects(PK.partOfPartnership):
         owner.setdefault(body, p)
-    for committee, p in graph.subject_objects(PK.scrutinises):
-        owner.setdefault(committee, p)
-    links = (
-        (PK.meetingOf, False),
-        (PK.atMeeting, False),
-        (ORG.organization, False),
-        (PK.actionOf, False),
-        (PK.committedTo, False),
-        (PK.assesses, False),
-        (PK.seatsOn, False),
-    )
-    for predicate, _ in links:
+    links = (PK.meetingOf, PK.atMeeting, ORG.organization, PK.actionOf, PK.committedTo, PK.assesses)
+    for predicate in links:
         for subject, target in graph.subject_objects(predicate):
             if target in owner:
                 owner.setdefault(subject, owner[target])
+    # a joint committee's seats belong to the partnership it scrutinises (CAM-7); its meetings do not
+    for allocation, committee in graph.subject_objects(PK.seatsOn):
+        for p in graph.objects(committee, PK.scrutinises):
+            owner.setdefault(allocation, p)
     return owner
 
 
