@@ -257,6 +257,130 @@ def reason(ctx: Context) -> None:
         sys.exit(ExitCode.FINDINGS)
 
 
+def _thresholds(settings: Settings):
+    from .compliance.derive import Thresholds
+
+    return Thresholds(
+        agenda_notice_days=settings.agenda_notice_days,
+        minutes_days=settings.minutes_days,
+        officer_limit=settings.officer_limit,
+        review_months=settings.review_months,
+        day_counting=settings.day_counting,
+    )
+
+
+@main.command()
+@click.option(
+    "--partnership", metavar="IRI", help="Validate one partnership only (its own focus nodes, not the whole graph)."
+)
+@click.option("--framework", type=click.Choice(["CAM", "CCC", "SOE", "CSP"]), help="Only this framework's obligations.")
+@click.option(
+    "--as-at", "as_at", type=click.DateTime(formats=["%Y-%m-%d"]), help="Read the data as at this date (default today)."
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json", "csv", "ttl", "html"]), default="text", show_default=True
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["violation", "warning", "none"]),
+    default="violation",
+    show_default=True,
+    help="Exit 1 when findings at or above this severity exist.",
+)
+@click.option(
+    "--out", type=click.Path(path_type=Path), help="Write the report to this file (default: standard output)."
+)
+@click.option("--no-save", is_flag=True, help="Do not keep the run in the store.")
+@click.pass_obj
+def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_save) -> None:
+    """Check the data against every obligation's shapes and report the findings.
+
+    Each run is kept in the store (its SHACL report in a named graph of its own, with PROV-O
+    metadata); see `partnerkg runs` and `partnerkg diff`.
+    """
+    from .compliance.report import FORMATS
+    from .compliance.validate import ValidationError
+    from .compliance.validate import validate as run_validation
+
+    if partnership is not None and not _is_iri(partnership):
+        fail(f"--partnership {partnership!r} is not an absolute IRI")
+    try:
+        run = run_validation(
+            _store(ctx),
+            as_at=as_at.date() if as_at else None,
+            thresholds=_thresholds(ctx.settings),
+            partnership=partnership,
+            framework=framework,
+            save=not no_save,
+        )
+    except ValidationError as exc:
+        fail(str(exc))
+    text = FORMATS[fmt](run)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        out.write_text(text, encoding="utf-8")
+        counts = run.counts()
+        click.echo(
+            f"run {run.id}: {counts['Violation']} violations, {counts['Warning']} warnings, "
+            f"{counts['Info']} for information; report in {out}",
+            err=True,
+        )
+    if run.fails(fail_on):
+        sys.exit(ExitCode.FINDINGS)
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(("table", "json")), default="table", show_default=True)
+@click.pass_obj
+def runs(ctx: Context, fmt: str) -> None:
+    """List the stored validation runs, oldest first."""
+    from .compliance.validate import list_runs
+
+    found = list_runs(_store(ctx))
+    if fmt == "json":
+        click.echo(json.dumps([r.__dict__ for r in found], indent=2))
+        return
+    _print_table(
+        ["run", "started", "as at", "violations", "warnings", "info", "scope"],
+        [[r.id, r.started, r.as_at, str(r.violations), str(r.warnings), str(r.infos), r.scope] for r in found],
+    )
+
+
+@main.command()
+@click.argument("run_a")
+@click.argument("run_b")
+@click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)
+@click.pass_obj
+def diff(ctx: Context, run_a: str, run_b: str, fmt: str) -> None:
+    """Compare two runs: findings new in RUN_B, resolved since RUN_A, and unchanged."""
+    from .compliance.validate import ValidationError, diff_runs
+
+    try:
+        changes = diff_runs(_store(ctx), run_a, run_b)
+    except ValidationError as exc:
+        fail(str(exc))
+    if fmt == "json":
+        click.echo(
+            json.dumps(
+                {
+                    k: [
+                        {"obligation": key[0], "focus": key[1], "path": key[2], "value": key[3], **info}
+                        for key, info in v
+                    ]
+                    for k, v in changes.items()
+                },
+                indent=2,
+            )
+        )
+        return
+    for kind in ("new", "resolved", "unchanged"):
+        click.echo(f"{kind}: {len(changes[kind])}")
+        if kind != "unchanged":
+            for key, info in changes[kind]:
+                click.echo(f"  {info['severity']:<9} {key[0]:<7} {info['message']}")
+
+
 # --- output formatting -------------------------------------------------------------------------
 
 

@@ -75,11 +75,23 @@ def partnership_of(graph: Graph) -> dict[Node, Node]:
             owner[body] = p
     for body, p in graph.subject_objects(PK.partOfPartnership):
         owner.setdefault(body, p)
-    links = (PK.meetingOf, PK.atMeeting, ORG.organization, PK.actionOf, PK.committedTo, PK.assesses)
+    links = (
+        PK.meetingOf,
+        PK.atMeeting,
+        ORG.organization,
+        PK.actionOf,
+        PK.committedTo,
+        PK.assesses,
+        PK.affectsPartnership,
+    )
     for predicate in links:
         for subject, target in graph.subject_objects(predicate):
             if target in owner:
                 owner.setdefault(subject, owner[target])
+    for predicate in (PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome):
+        for p, part in graph.subject_objects(predicate):
+            if p in owner:
+                owner.setdefault(part, owner[p])
     # a joint committee's seats belong to the partnership it scrutinises (CAM-7); its meetings do not
     for allocation, committee in graph.subject_objects(PK.seatsOn):
         for p in graph.objects(committee, PK.scrutinises):

@@ -1,0 +1,501 @@
+"""Validation runs: one core call, `validate()`, shared by the CLI and (later) the web pages.
+
+A run reads the data from the store, derives the values the shapes need (derive.py), validates with
+pySHACL, turns each SHACL result into a Finding that names its obligation, clause, document and
+partnership, and stores the run: the SHACL report (with readable messages) in a named graph of its
+own and PROV-O metadata in the runs graph.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime
+
+import pyoxigraph as ox
+import pyshacl
+from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
+from rdflib.term import Node
+
+from ..namespaces import GRAPH, ID, OBLIGATION, ORG, PK, SH
+from ..store import Store
+from ..store.embedded import STAGING
+from ..store.terms import graph_from_triples, quads_into
+from .derive import Thresholds, derive
+
+RUNS_GRAPH = GRAPH["runs"]
+RUN_GRAPH_PREFIX = str(GRAPH["run/"])
+NOT_DATA = (str(GRAPH["shapes"]), str(GRAPH["inferred"]), str(GRAPH["sources"]), str(RUNS_GRAPH))
+"""Graphs a run does not validate: the shapes, bookkeeping, and earlier runs."""
+
+SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
+RANK = {"Violation": 3, "Warning": 2, "Info": 1}
+FRAMEWORKS = {
+    "CAM": "cambridge-principles",
+    "CCC": "cumbria-constitution-5e",
+    "SOE": "standards-of-excellence",
+    "CSP": "csp-principles",
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One breach: which obligation, where, and in words."""
+
+    obligation: str
+    obligation_text: str
+    document: str
+    seed: str
+    clause: str
+    council: str
+    severity: str
+    focus: str
+    focus_label: str
+    partnerships: tuple[str, ...]
+    partnership_labels: tuple[str, ...]
+    path: str
+    value: str
+    value_label: str
+    message: str
+    shape: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        """What makes two runs' findings the same finding."""
+        return (self.obligation, self.focus, self.path, self.value)
+
+    def as_dict(self) -> dict:
+        """A plain mapping (for JSON and CSV)."""
+        data = asdict(self)
+        data["partnerships"] = list(self.partnerships)
+        data["partnership_labels"] = list(self.partnership_labels)
+        return data
+
+
+@dataclass
+class Run:
+    """A validation run and what it found."""
+
+    iri: str
+    as_at: date
+    started: datetime
+    ended: datetime
+    scope: str
+    findings: list[Finding]
+    shapes_digest: str
+    data_digest: str
+    report: Graph = field(repr=False)
+    scorecard: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def id(self) -> str:
+        """The run's short id, the last segment of its IRI."""
+        return self.iri.rsplit("/", 1)[-1]
+
+    def counts(self) -> dict[str, int]:
+        """Findings by severity."""
+        out = {name: 0 for name in RANK}
+        for f in self.findings:
+            out[f.severity] += 1
+        return out
+
+    def fails(self, threshold: str) -> bool:
+        """True when a finding at or above the threshold exists ('none' never fails)."""
+        if threshold == "none":
+            return False
+        level = RANK[threshold.capitalize()]
+        return any(RANK[f.severity] >= level for f in self.findings)
+
+
+class ValidationError(ValueError):
+    """The run cannot start: an unknown partnership or framework, no shapes in the store."""
+
+
+def _graph_of(store: Store, graphs: str) -> Graph:
+    return graph_from_triples(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }}"))
+
+
+def read_data(store: Store) -> Graph:
+    """Ontology, policies and data: every graph but shapes, bookkeeping and earlier runs."""
+    excluded = ", ".join(f"<{g}>" for g in NOT_DATA)
+    return _graph_of(
+        store,
+        f"FILTER (?g NOT IN ({excluded}) && !STRSTARTS(STR(?g), '{RUN_GRAPH_PREFIX}') "
+        f"&& !STRSTARTS(STR(?g), '{STAGING}'))",
+    )
+
+
+def read_shapes(store: Store) -> Graph:
+    """The shapes graph."""
+    return _graph_of(store, f"FILTER (?g = <{GRAPH['shapes']}>)")
+
+
+def digest(graph: Graph) -> str:
+    """SHA-256 of a graph's sorted N-Triples (stable while the store's blank nodes are)."""
+    lines = sorted(graph.serialize(format="nt").splitlines())
+    return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+def label(graph: Graph, node: Node | None) -> str:
+    """What a person calls a node."""
+    if node is None:
+        return ""
+    for predicate in (RDFS.label, FOAF.name, SKOS.prefLabel, DCTERMS.title):
+        value = graph.value(node, predicate)
+        if value is not None:
+            return str(value)
+    if isinstance(node, Literal):
+        return str(node)
+    text = str(node)
+    return text.rsplit("/", 1)[-1].rsplit("#", 1)[-1] if isinstance(node, URIRef) else ""
+
+
+def obligation_of(shapes: Graph, shape: Node) -> URIRef | None:
+    """The obligation a result's shape (or the node shape that holds it) links to."""
+    todo, seen = [shape], set()
+    while todo:
+        current = todo.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        for source in shapes.objects(current, DCTERMS.source):
+            if str(source).startswith(str(OBLIGATION)):
+                return source  # type: ignore[return-value]
+        todo += list(shapes.subjects(SH.property, current)) + list(shapes.subjects(SH.sparql, current))
+        todo += list(shapes.subjects(SH.node, current))
+    return None
+
+
+def _framework_shapes(shapes: Graph, framework: str | None) -> list[Node] | None:
+    if framework is None:
+        return None
+    if framework not in FRAMEWORKS:
+        raise ValidationError(f"unknown framework {framework!r}; use one of {', '.join(FRAMEWORKS)}")
+    chosen = [
+        s
+        for s in shapes.subjects(RDF.type, SH.NodeShape)
+        if (o := obligation_of(shapes, s)) is not None and str(o).rsplit("/", 1)[-1].startswith(framework + "-")
+    ]
+    return chosen
+
+
+class Attribution:
+    """Which partnership(s) a focus node's finding belongs to."""
+
+    def __init__(self, data: Graph) -> None:
+        self.data = data
+        self.owner = {s: o for s, o in data.subject_objects(PK.forPartnership)}
+        self.by_member: dict[Node, set[Node]] = {}
+        for membership, member in data.subject_objects(ORG.member):
+            if (membership, PK.isCurrent, Literal(True)) in data and membership in self.owner:
+                self.by_member.setdefault(member, set()).add(self.owner[membership])
+
+    def partnerships(self, focus: Node, scheme: URIRef | None) -> list[Node]:
+        """The focus node's partnership, or for a person, organisation or council, the partnerships
+        it currently takes part in (or, for a framework's council, those the framework covers)."""
+        if focus in self.owner:
+            found = {self.owner[focus]}
+        else:
+            found = set(self.by_member.get(focus, ()))
+            if not found and scheme is not None:
+                found = set(self.data.subjects(PK.subjectToFramework, scheme))
+        if scheme is not None:
+            found = {p for p in found if (p, PK.subjectToFramework, scheme) in self.data}
+        return sorted(found)
+
+
+def focus_nodes_for(data: Graph, partnership: URIRef) -> list[URIRef]:
+    """Everything whose findings belong to one partnership: its own nodes, the people and
+    organisations currently taking part, and the councils whose frameworks cover it."""
+    attribution = Attribution(data)
+    nodes = {n for n, p in attribution.owner.items() if p == partnership}
+    nodes |= {m for m, ps in attribution.by_member.items() if partnership in ps}
+    for scheme in data.objects(partnership, PK.subjectToFramework):
+        for council in data.objects(scheme, DCTERMS.publisher):
+            nodes.add(council)
+            for change in data.subjects(ORG.originalOrganization, council):
+                nodes |= set(data.objects(change, ORG.resultingOrganization))
+    # pySHACL applies its focus-node filter to the value nodes nested shapes check as well (an
+    # assessment under sh:qualifiedValueShape), and a filtered-out value node counts as conforming.
+    # Adding every node one step away keeps those checks honest; findings for other partnerships
+    # that this brings in are dropped by the caller.
+    near = set()
+    for node in nodes:
+        near |= {o for o in data.objects(node, None) if isinstance(o, URIRef)}
+        near |= {s for s in data.subjects(None, node) if isinstance(s, URIRef)}
+    return sorted(n for n in nodes | near if isinstance(n, URIRef) and str(n).startswith(("http:", "https:", "urn:")))
+
+
+def validate(
+    store: Store,
+    *,
+    as_at: date | None = None,
+    thresholds: Thresholds = Thresholds(),
+    partnership: str | None = None,
+    framework: str | None = None,
+    save: bool = True,
+) -> Run:
+    """Validate the store's data as at a date (today by default) and, with save, keep the run."""
+    started = datetime.now(UTC)
+    as_at = as_at or started.date()
+    run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
+    run_iri = ID["run/" + run_id]
+    data = read_data(store)
+    shapes = read_shapes(store)
+    if not any(shapes.subjects(RDF.type, SH.NodeShape)):
+        raise ValidationError("the store holds no shapes: run `partnerkg init` first")
+    focus = None
+    if partnership is not None:
+        if (URIRef(partnership), RDF.type, PK.Partnership) not in data:
+            raise ValidationError(f"no partnership {partnership} in the store")
+    derived = derive(data, as_at, thresholds, run=run_iri)
+    data_digest = digest(data)
+    merged = data + derived
+    if partnership is not None:
+        focus = focus_nodes_for(merged, URIRef(partnership))
+    use_shapes = _framework_shapes(shapes, framework)
+    _, report, _ = pyshacl.validate(
+        merged,
+        shacl_graph=shapes,
+        advanced=True,
+        inference="none",
+        allow_warnings=True,
+        allow_infos=True,
+        focus_nodes=focus,
+        use_shapes=use_shapes,
+    )
+    from .report import render_message  # the message renderer needs the finished run's data
+
+    findings = _findings(report, shapes, merged, thresholds, render_message)
+    if partnership is not None:
+        findings = [f for f in findings if partnership in f.partnerships]
+    scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
+    run = Run(
+        str(run_iri),
+        as_at,
+        started,
+        datetime.now(UTC),
+        scope,
+        findings,
+        digest(shapes),
+        data_digest,
+        _report_graph(report, findings),
+    )
+    from .report import scorecard
+
+    run.scorecard = scorecard(run, merged, shapes)
+    if save:
+        save_run(store, run)
+    return run
+
+
+def _findings(report: Graph, shapes: Graph, data: Graph, thresholds: Thresholds, render) -> list[Finding]:
+    attribution = Attribution(data)
+    findings = []
+    for top in report.subjects(RDF.type, SH.ValidationReport):
+        for result in report.objects(top, SH.result):
+            shape = report.value(result, SH.sourceShape)
+            obligation = obligation_of(shapes, shape)
+            focus = report.value(result, SH.focusNode)
+            value = report.value(result, SH.value)
+            path = report.value(result, SH.resultPath)
+            scheme = data.value(obligation, SKOS.inScheme) if obligation is not None else None
+            partnerships = attribution.partnerships(focus, scheme)
+            raw = str(report.value(result, SH.resultMessage) or shapes.value(shape, SH.message) or "")
+            findings.append(
+                Finding(
+                    obligation=str(data.value(obligation, SKOS.notation) or ""),
+                    obligation_text=str(data.value(obligation, SKOS.definition) or ""),
+                    document=label(data, scheme),
+                    seed=str(data.value(scheme, PK.sourceFile) or ""),
+                    clause=str(data.value(obligation, PK.clause) or ""),
+                    council=label(data, data.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+                    severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
+                    focus=str(focus),
+                    focus_label=_focus_label(data, focus),
+                    partnerships=tuple(str(p) for p in partnerships),
+                    partnership_labels=tuple(label(data, p) for p in partnerships),
+                    path=_path_text(report, path),
+                    value="" if value is None or value == focus else str(value),
+                    value_label="" if value is None or value == focus else label(data, value),
+                    message=render(raw, data, focus, value, thresholds),
+                    shape=str(shape) if isinstance(shape, URIRef) else str(obligation_of(shapes, shape) or ""),
+                )
+            )
+    findings.sort(key=lambda f: (f.partnership_labels, f.obligation, f.focus, f.value))
+    return findings
+
+
+def _focus_label(data: Graph, focus: Node) -> str:
+    if (focus, RDF.type, PK.Meeting) in data:
+        body = label(data, data.value(focus, PK.meetingOf))
+        return f"{body} meeting, {data.value(focus, PK.meetingDate)}"
+    if (focus, RDF.type, PK.Appointment) in data:
+        person = label(data, data.value(focus, ORG.member))
+        role = label(data, data.value(focus, ORG.role))
+        return f"{person}, {role}, {label(data, data.value(focus, ORG.organization))}"
+    return label(data, focus)
+
+
+def _path_text(report: Graph, path: Node | None) -> str:
+    if path is None:
+        return ""
+    if isinstance(path, URIRef):
+        return str(path)
+    inverse = report.value(path, SH.inversePath)
+    if inverse is not None:
+        return f"^{inverse}"
+    items = []
+    node = path
+    while node is not None and node != RDF.nil:
+        first = report.value(node, RDF.first)
+        if first is None:
+            break
+        items.append(str(first))
+        node = report.value(node, RDF.rest)
+    return "/".join(items)
+
+
+def _report_graph(report: Graph, findings: list[Finding]) -> Graph:
+    """The SHACL report with the readable message and the obligation and partnership on each result."""
+    out = Graph()
+    for triple in report:
+        if triple[1] != SH.resultMessage:
+            out.add(triple)
+    results = [r for top in report.subjects(RDF.type, SH.ValidationReport) for r in report.objects(top, SH.result)]
+    for result, finding in zip(_ordered(report, results, findings), findings, strict=False):
+        out.add((result, SH.resultMessage, Literal(finding.message, lang="en")))
+        if finding.obligation:
+            out.add((result, DCTERMS.source, OBLIGATION[finding.obligation]))
+        for p in finding.partnerships:
+            out.add((result, PK.forPartnership, URIRef(p)))
+    return out
+
+
+def _ordered(report: Graph, results: list[Node], findings: list[Finding]) -> list[Node]:
+    """The report's result nodes in the order of the (sorted) findings built from them."""
+    remaining = list(results)
+    ordered = []
+    for f in findings:
+        for r in remaining:
+            value = report.value(r, SH.value)
+            value = "" if value is None or str(value) == f.focus else str(value)
+            if (
+                str(report.value(r, SH.focusNode)) == f.focus
+                and value == f.value
+                and _path_text(report, report.value(r, SH.resultPath)) == f.path
+            ):
+                ordered.append(r)
+                remaining.remove(r)
+                break
+        else:
+            ordered.append(BNode())
+    return ordered
+
+
+def save_run(store: Store, run: Run) -> None:
+    """Keep the run: its report in a named graph of its own, its metadata in the runs graph."""
+    graph = GRAPH["run/" + run.id]
+    meta = Graph()
+    subject = URIRef(run.iri)
+    counts = run.counts()
+    for p, o in (
+        (RDF.type, PK.ValidationRun),
+        (RDF.type, PROV.Activity),
+        (RDFS.label, Literal(f"Validation run {run.id}")),
+        (PROV.startedAtTime, Literal(run.started.isoformat(timespec="seconds"), datatype=XSD.dateTime)),
+        (PROV.endedAtTime, Literal(run.ended.isoformat(timespec="seconds"), datatype=XSD.dateTime)),
+        (PK.asAt, Literal(run.as_at, datatype=XSD.date)),
+        (PK.scope, Literal(run.scope)),
+        (PK.shapesDigest, Literal(run.shapes_digest)),
+        (PK.dataDigest, Literal(run.data_digest)),
+        (PK.violationCount, Literal(counts["Violation"])),
+        (PK.warningCount, Literal(counts["Warning"])),
+        (PK.infoCount, Literal(counts["Info"])),
+        (PK.reportGraph, graph),
+        (PROV.used, GRAPH["shapes"]),
+    ):
+        meta.add((subject, p, o))
+    target = ox.NamedNode(str(graph))
+    store.write_graphs(
+        quads_into(run.report, target), [target], annotations=list(quads_into(meta, ox.NamedNode(str(RUNS_GRAPH))))
+    )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A stored run, as `partnerkg runs` lists it."""
+
+    id: str
+    iri: str
+    started: str
+    as_at: str
+    scope: str
+    violations: int
+    warnings: int
+    infos: int
+
+
+def list_runs(store: Store) -> list[RunSummary]:
+    """The stored runs, oldest first."""
+    rows = store.query(
+        f"""SELECT ?run ?started ?asAt ?scope ?v ?w ?i WHERE {{ GRAPH <{RUNS_GRAPH}> {{
+            ?run a pk:ValidationRun ; prov:startedAtTime ?started ; pk:asAt ?asAt ; pk:scope ?scope ;
+                 pk:violationCount ?v ; pk:warningCount ?w ; pk:infoCount ?i }} }} ORDER BY ?started ?run"""
+    )
+    return [
+        RunSummary(
+            r["run"].value.rsplit("/", 1)[-1],
+            r["run"].value,
+            r["started"].value,
+            r["asAt"].value,
+            r["scope"].value,
+            int(r["v"].value),
+            int(r["w"].value),
+            int(r["i"].value),
+        )
+        for r in rows
+    ]
+
+
+def stored_findings(store: Store, run_id: str) -> dict[tuple[str, str, str, str], dict[str, str]]:
+    """A stored run's findings by key, from its report graph."""
+    known = {r.id: r for r in list_runs(store)}
+    if run_id not in known:
+        raise ValidationError(f"no run {run_id!r} (see `partnerkg runs`)")
+    graph = GRAPH["run/" + run_id]
+    rows = store.query(
+        f"""SELECT ?focus ?obligation ?severity ?message ?value ?path WHERE {{ GRAPH <{graph}> {{
+            ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:resultMessage ?message .
+            OPTIONAL {{ ?r dcterms:source ?o . ?o skos:notation ?obligation }}
+            OPTIONAL {{ ?r dcterms:source ?source }}
+            OPTIONAL {{ ?r sh:value ?value }}
+            OPTIONAL {{ ?r sh:resultPath ?path . FILTER (isIRI(?path)) }} }} }}"""
+    )
+    out = {}
+    for r in rows:
+        focus = r["focus"].value
+        value = r["value"].value if r["value"] is not None and r["value"].value != focus else ""
+        out[(_local(r, "obligation"), focus, r["path"].value if r["path"] is not None else "", value)] = {
+            "severity": r["severity"].value.rsplit("#", 1)[-1],
+            "message": r["message"].value,
+        }
+    return out
+
+
+def _local(row: object, name: str) -> str:
+    return row[name].value if row[name] is not None else ""  # type: ignore[index]
+
+
+def diff_runs(
+    store: Store, first: str, second: str
+) -> dict[str, list[tuple[tuple[str, str, str, str], dict[str, str]]]]:
+    """Findings new in the second run, resolved since the first, and unchanged."""
+    a, b = stored_findings(store, first), stored_findings(store, second)
+    return {
+        "new": sorted((k, v) for k, v in b.items() if k not in a),
+        "resolved": sorted((k, v) for k, v in a.items() if k not in b),
+        "unchanged": sorted((k, v) for k, v in b.items() if k in a),
+    }
