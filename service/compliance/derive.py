@@ -119,9 +119,10 @@ def nation_of(graph: Graph, councils: list[Node]) -> str:
     return "ENG"
 
 
-def derive(graph: Graph, as_at: date, thresholds: Thresholds = Thresholds(), run: URIRef | None = None) -> Graph:
+def derive(graph: Graph, as_at: date, thresholds: Thresholds | None = None, run: URIRef | None = None) -> Graph:
     """The derived graph for a data graph (ontology, policies and data merged), as at a date."""
     out = Graph()
+    thresholds = thresholds or Thresholds()
     counting = Counting(thresholds.day_counting)
     owner = partnership_of(graph)
     if run is not None:

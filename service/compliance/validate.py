@@ -232,7 +232,7 @@ def validate(
     store: Store,
     *,
     as_at: date | None = None,
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds | None = None,
     partnership: str | None = None,
     framework: str | None = None,
     save: bool = True,
@@ -240,6 +240,7 @@ def validate(
     """Validate the store's data as at a date (today by default) and, with save, keep the run."""
     started = datetime.now(UTC)
     as_at = as_at or started.date()
+    thresholds = thresholds or Thresholds()
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     run_iri = ID["run/" + run_id]
     data = read_data(store)

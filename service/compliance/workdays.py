@@ -19,14 +19,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
-from enum import Enum
+from enum import StrEnum
 from functools import lru_cache
 
 import holidays
 from dateutil.easter import easter
 
 
-class Counting(str, Enum):
+class Counting(StrEnum):
     """How days between two dates are counted."""
 
     CLEAR_WORKING_DAYS = "clear-working-days"
