@@ -72,7 +72,7 @@ CASES = [
     ({"CCC-S1", "SOE-1"}, "beta", delete("t:beta pk:servesObjective ?o")),
     ({"CCC-S2"}, "cal", delete("t:cal-trained ?p ?o")),
     ({"CCC-S3"}, "budget", delete("t:budget pk:partnershipImpact ?i")),
-    ({"CCC-S4", "SOE-6"}, "beta", delete("t:review-soe6 ?p ?o")),
+    ({"CCC-S4", "SOE-4", "SOE-6"}, "beta", delete("t:review-soe6 ?p ?o . t:appraisal ?q ?r")),
     ({"SOE-1"}, "beta", delete("t:beta pk:hasOutcome ?o")),
     ({"SOE-2"}, "cumbria-county-council", delete("t:soe2 ?p ?o")),
     ({"SOE-3"}, "beta", change("t:value-dee", "pk:valueRating", "code:value-low")),
