@@ -59,11 +59,18 @@ CASES = [
     ({"CAM-4f"}, "alpha", delete("t:alpha pk:hasGovernanceArrangement t:engagement")),
     ({"CAM-4n"}, "alpha", delete("t:alpha pk:councilWebPage ?page")),
     ({"CAM-5a"}, "alpha", change("t:council-money", "pk:financialYear", '"2025-26"')),
-    ({"CAM-5b"}, "m1", insert(" ".join(
-        f"t:extra{i} a pk:Officer ; pk:officerOf organisation:cambridge-city-council . "
-        f"t:m1-extra{i} a pk:Attendance ; pk:atMeeting t:m1 ; pk:attendee t:extra{i} ; "
-        f"pk:onBehalfOf organisation:cambridge-city-council ; pk:capacity code:role-supporting-officer ."
-        for i in range(3)))),
+    (
+        {"CAM-5b"},
+        "m1",
+        insert(
+            " ".join(
+                f"t:extra{i} a pk:Officer ; pk:officerOf organisation:cambridge-city-council . "
+                f"t:m1-extra{i} a pk:Attendance ; pk:atMeeting t:m1 ; pk:attendee t:extra{i} ; "
+                f"pk:onBehalfOf organisation:cambridge-city-council ; pk:capacity code:role-supporting-officer ."
+                for i in range(3)
+            )
+        ),
+    ),
     ({"CAM-5c"}, "alpha", delete("t:partner-money ?p ?o")),
     ({"CAM-5d"}, "alpha", change("t:resource-review", "pk:assessmentDate", '"2025-06-01"^^xsd:date')),
     ({"CAM-5e"}, "alpha", change("t:scrutiny", "pk:assessmentDate", '"2025-06-01"^^xsd:date')),
@@ -84,13 +91,27 @@ CASES = [
     ({"CSP-R1"}, "mb", delete("t:mb-dee ?p ?o")),
     ({"CSP-R2"}, "dee-rep", delete("t:dee-reports ?p ?o")),
     ({"CSP-R3"}, "beta", delete("t:review-csp ?p ?o")),
-    ({"CSP-M1"}, "mb", insert("t:fay a pk:Officer ; foaf:name \"Fay\" . t:mb-fay a pk:Attendance ; pk:atMeeting t:mb ; "
-                              "pk:attendee t:fay ; pk:onBehalfOf t:partner ; pk:capacity code:role-representative .")),
-    ({"CSP-M2"}, "mb", insert("t:db pk:vote t:db-v3 . t:db-v3 a pk:Vote ; pk:castBy t:observer-body ; pk:voteValue code:vote-for .")),
+    (
+        {"CSP-M1"},
+        "mb",
+        insert(
+            't:fay a pk:Officer ; foaf:name "Fay" . t:mb-fay a pk:Attendance ; pk:atMeeting t:mb ; '
+            "pk:attendee t:fay ; pk:onBehalfOf t:partner ; pk:capacity code:role-representative ."
+        ),
+    ),
+    (
+        {"CSP-M2"},
+        "mb",
+        insert("t:db pk:vote t:db-v3 . t:db-v3 a pk:Vote ; pk:castBy t:observer-body ; pk:voteValue code:vote-for ."),
+    ),
     ({"CSP-M3"}, "mf", change("t:mf", "pk:heldInPublic", "false")),
     ({"CSP-M4"}, "forum", change("t:forum", "pk:attendanceRestricted", "true")),
     ({"CSP-D1"}, "db", delete("t:db pk:decisionMethod ?m")),
-    ({"CSP-D2"}, "db", insert("t:db pk:vote t:db-v3 . t:db-v3 a pk:Vote ; pk:castBy t:charity ; pk:voteValue code:vote-for .")),
+    (
+        {"CSP-D2"},
+        "db",
+        insert("t:db pk:vote t:db-v3 . t:db-v3 a pk:Vote ; pk:castBy t:charity ; pk:voteValue code:vote-for ."),
+    ),
     ({"CSP-D3"}, "d2", delete("t:d2 pk:castingVote ?c")),
 ]
 

@@ -470,8 +470,7 @@ def stored_findings(store: Store, run_id: str) -> dict[tuple[str, str, str, str]
     rows = store.query(
         f"""SELECT ?focus ?obligation ?severity ?message ?value ?path WHERE {{ GRAPH <{graph}> {{
             ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:resultMessage ?message .
-            OPTIONAL {{ ?r dcterms:source ?o . ?o skos:notation ?obligation }}
-            OPTIONAL {{ ?r dcterms:source ?source }}
+            OPTIONAL {{ ?r dcterms:source ?obligation }}
             OPTIONAL {{ ?r sh:value ?value }}
             OPTIONAL {{ ?r sh:resultPath ?path . FILTER (isIRI(?path)) }} }} }}"""
     )
@@ -479,7 +478,8 @@ def stored_findings(store: Store, run_id: str) -> dict[tuple[str, str, str, str]
     for r in rows:
         focus = r["focus"].value
         value = r["value"].value if r["value"] is not None and r["value"].value != focus else ""
-        out[(_local(r, "obligation"), focus, r["path"].value if r["path"] is not None else "", value)] = {
+        obligation = _local(r, "obligation").removeprefix(str(OBLIGATION))
+        out[(obligation, focus, r["path"].value if r["path"] is not None else "", value)] = {
             "severity": r["severity"].value.rsplit("#", 1)[-1],
             "message": r["message"].value,
         }

@@ -1,0 +1,193 @@
+"""Compliance runs on the sample: what is reported, in which formats, kept as runs and compared."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import date
+
+import pytest
+from rdflib import RDF, Graph
+from rdflib.namespace import SH
+
+from service.compliance.derive import Thresholds, derive
+from service.compliance.validate import diff_runs, list_runs, read_data, validate
+from service.namespaces import PK
+
+AS_AT = date(2026, 11, 22)
+ID = "https://w3id.org/partnerkg/id/"
+
+# Every Violation the sample should show as at 22 November 2026 (data/sample/README.md lists them)
+SAMPLE_VIOLATIONS = {
+    ("CAM-1", "cambridgeshire-peterborough-lrf"),
+    ("CAM-2b", "gcp-housing"),
+    ("CAM-2d", "cambridgeshire-together"),
+    ("CAM-3a", "cambridgeshire-peterborough-lrf"),
+    ("CAM-3b", "sue-makebelieve-gcp-lead-member"),
+    ("CAM-3c", "gcp-2025-10-02-busway"),
+    ("CAM-3d", "ct-2025-07-10"),
+    ("CAM-3e", "ccsp-2025-09-18"),
+    ("CAM-4a", "cplrf-2025-05-15"),
+    ("CAM-4a", "cplrf-2025-11-20"),
+    ("CAM-4a", "cplrf-2026-05-14"),
+    ("CAM-4a", "gcp-2025-06-26"),
+    ("CAM-4b", "ccsp-2026-09-17"),
+    ("CAM-4b", "cplrf-2025-05-15"),
+    ("CAM-4b", "cplrf-2025-11-20"),
+    ("CAM-4b", "cplrf-2026-05-14"),
+    ("CAM-4c", "ccsp-2025-04-24"),
+    ("CAM-4d", "ct-2025-11-13"),
+    ("CAM-4d", "gcp-2026-06-25"),
+    ("CAM-4e", "cambridgeshire-peterborough-lrf"),
+    ("CAM-4e", "greater-cambridge-partnership"),
+    ("CAM-4n", "cambridgeshire-peterborough-lrf"),
+    ("CAM-5a", "greater-cambridge-partnership"),
+    ("CAM-5b", "gcp-2025-10-02"),
+    ("CAM-5c", "cambridgeshire-peterborough-lrf"),
+    ("CAM-5d", "cambridge-community-safety-partnership"),
+    ("CAM-5e", "greater-cambridge-partnership"),
+    *{(f"CCC-P{n}", p) for n in range(1, 6) for p in ("carlisle-partnership", "cumbria-lrf")},
+    ("CCC-P5", "cumbria-strategic-partnership"),
+    ("CSP-D2", "csp-jcg-2024-07-11-venue"),
+    ("CSP-D3", "csp-jcg-2024-07-11-data-sharing"),
+    ("CSP-M1", "csp-jcg-2024-01-18"),
+    ("CSP-M2", "csp-jcg-2024-01-18"),
+    ("CSP-M3", "csp-forum-2024-06-20"),
+}
+
+
+def local(iri: str) -> str:
+    return iri.rsplit("/", 1)[-1]
+
+
+@pytest.fixture(scope="module")
+def sample_run(sample_store):
+    return validate(sample_store, as_at=AS_AT, save=False)
+
+
+def test_the_samples_documented_breaches_and_nothing_else_at_violation_level(sample_run):
+    violations = {(f.obligation, local(f.focus)) for f in sample_run.findings if f.severity == "Violation"}
+    assert violations == SAMPLE_VIOLATIONS
+
+
+def test_warnings_include_the_documented_should_breaches(sample_run):
+    warnings = {(f.obligation, local(f.focus)) for f in sample_run.findings if f.severity == "Warning"}
+    for expected in [
+        ("CSP-R1", "csp-clb-2023-12-14"),
+        ("CSP-D1", "csp-clb-2023-12-14-funding-bid"),
+        ("CSP-A2", "csp-nhs-discharge-protocol"),
+        ("SOE-3", "cumbria-strategic-partnership"),
+        ("CCC-S3", "cumberland-2026-02-26-budget"),
+    ]:
+        assert expected in warnings
+
+
+def test_a_partnership_resting_only_on_additional_funding_is_valid_and_flagged_for_information(sample_run):
+    gcp = [
+        f for f in sample_run.findings if local(f.focus) == "greater-cambridge-partnership" and f.obligation == "CAM-1"
+    ]
+    assert [f.severity for f in gcp] == ["Info"]
+    assert "web guide" in gcp[0].message
+
+
+def test_a_finding_cites_obligation_clause_document_and_reads_plainly(sample_run):
+    [f] = [f for f in sample_run.findings if f.obligation == "CAM-4c"]
+    assert f.clause == "Principle 4 (c)" and f.seed == "003_55d4cc1fe37fef8c.txt"
+    assert f.partnership_labels == ("Cambridge Community Safety Partnership",)
+    assert f.message == (
+        "Agenda for the meeting on 24 April 2025 was published 3 working days before it; "
+        "Principle 4(c) asks for at least 5 (latest in time: 14 April 2025)."
+    )
+    assert f.focus_label.startswith("Cambridge Community Safety Partnership meeting")
+    assert "{" not in "".join(x.message for x in sample_run.findings)
+
+
+def test_each_meeting_shows_the_latest_date_its_papers_could_go_up(sample_store):
+    data = read_data(sample_store)
+    derived = derive(data, AS_AT)
+    latest = {local(str(m)): str(d) for m, d in derived.subject_objects(PK.latestAgendaDate)}
+    assert latest["ccsp-2025-04-24"] == "2025-04-14"  # Good Friday and Easter Monday skipped
+    assert latest["ccsp-2026-04-16"] == "2026-04-08"
+    assert len(latest) == len(set(data.subjects(PK.meetingDate, None)))
+
+
+def test_counting_calendar_days_instead_clears_the_easter_agenda(sample_store):
+    run = validate(sample_store, as_at=AS_AT, save=False, thresholds=Thresholds(day_counting="clear-calendar-days"))
+    assert "ccsp-2025-04-24" not in {local(f.focus) for f in run.findings if f.obligation == "CAM-4c"}
+
+
+def test_validation_as_at_a_past_date_reads_the_data_as_it_was(sample_store):
+    run = validate(sample_store, as_at=date(2025, 6, 30), save=False)
+    found = {(f.obligation, local(f.focus)) for f in run.findings}
+    # the Community Safety Partnership's review of February 2025 was then within 12 months
+    assert ("CAM-5d", "cambridge-community-safety-partnership") not in found
+    # meetings after the date are not judged yet
+    assert not any(local(f.focus) == "ccsp-2026-09-17" for f in run.findings)
+    assert ("CAM-4c", "ccsp-2025-04-24") in found
+
+
+def test_one_framework_only(sample_store):
+    run = validate(sample_store, as_at=AS_AT, framework="CSP", save=False)
+    assert run.findings and {f.obligation.split("-")[0] for f in run.findings} == {"CSP"}
+
+
+@pytest.mark.slow
+def test_one_partnership_equals_its_part_of_a_full_run(sample_store, sample_run):
+    partnerships = sorted({p for f in sample_run.findings for p in f.partnerships})
+    assert len(partnerships) == 7
+    for p in partnerships:
+        alone = validate(sample_store, as_at=AS_AT, partnership=p, save=False)
+        assert {f.key for f in alone.findings} == {f.key for f in sample_run.findings if p in f.partnerships}, p
+
+
+def test_the_scorecard_tells_met_not_met_no_evidence_and_not_applicable(sample_run):
+    card = sample_run.scorecard[ID + "partnership/cambridge-community-safety-partnership"]["obligations"]
+    assert card["CAM-4c"]["status"] == "not met"
+    assert card["CAM-4a"]["status"] == "met"
+    assert card["CAM-3c"]["status"] == "no evidence"  # no decision of its needs the council's confirmation
+    assert card["CSP-D3"]["status"] == "not applicable"
+
+
+def test_cli_formats_exit_codes_runs_and_diff(cli, tmp_path):
+    assert cli("init").exit_code == 0
+    as_at = ("--as-at", "2026-11-22")
+    assert cli("validate", *as_at).exit_code == 1  # violations exist
+    assert cli("validate", *as_at, "--fail-on", "none").exit_code == 0
+    assert cli("validate", *as_at, "--framework", "CSP", "--fail-on", "warning").exit_code == 1
+    report = json.loads(cli("validate", *as_at, "--format", "json", "--fail-on", "none").output)
+    rows = list(csv.DictReader(io.StringIO(cli("validate", *as_at, "--format", "csv", "--fail-on", "none").output)))
+    assert len(rows) == len(report["findings"]) == sum(report["counts"].values())
+    assert {r["obligation"] for r in rows} >= {"CAM-4c", "CSP-D3"}
+    shacl = Graph().parse(data=cli("validate", *as_at, "--format", "ttl", "--fail-on", "none").output, format="turtle")
+    assert len(list(shacl.subjects(RDF.type, SH.ValidationResult))) == len(rows)
+    html = cli("validate", *as_at, "--format", "html", "--fail-on", "none").output
+    assert "<table>" in html and "CAM-4c" in html
+    listing = cli("runs", "--format", "json").output
+    assert len(json.loads(listing)) == 7  # every validate call above was kept
+
+
+def test_a_second_run_after_fixing_data_shows_the_finding_resolved(cli, tmp_path):
+    from service.store import EmbeddedStore
+
+    cli("init")
+    cli("validate", "--as-at", "2026-11-22")
+    fix = tmp_path / "fix.ttl"
+    fix.write_text(
+        "<https://w3id.org/partnerkg/id/partnership/cambridgeshire-together> "
+        "<https://w3id.org/partnerkg/def#hasGovernanceArrangement> <https://w3id.org/partnerkg/id/arrangement/ct-complaints> .\n"
+        "<https://w3id.org/partnerkg/id/arrangement/ct-complaints> a <https://w3id.org/partnerkg/def#ComplaintsProcedure> .\n",
+        encoding="utf-8",
+    )
+    assert cli("load", str(fix)).exit_code == 0
+    cli("validate", "--as-at", "2026-11-22")
+    store = EmbeddedStore(cli.location)
+    first, second = [r.id for r in list_runs(store)]
+    changes = diff_runs(store, first, second)
+    store.close()
+    assert [k[0:2] for k, _ in changes["resolved"]] == [("CAM-2d", ID + "partnership/cambridgeshire-together")]
+    assert changes["new"] == []
+    assert len(changes["unchanged"]) > 40
+    text = cli("diff", first, second).output
+    assert "resolved: 1" in text and "CAM-2d" in text
+    assert cli("diff", first, "no-such-run").exit_code == 2
