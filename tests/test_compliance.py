@@ -191,3 +191,17 @@ def test_a_second_run_after_fixing_data_shows_the_finding_resolved(cli, tmp_path
     text = cli("diff", first, second).output
     assert "resolved: 1" in text and "CAM-2d" in text
     assert cli("diff", first, "no-such-run").exit_code == 2
+
+
+def test_validate_works_on_a_store_filled_with_load_alone(cli):
+    from service.ingest.bootstrap import SAMPLE_DIR
+
+    assert cli("load", *[str(p) for p in sorted(SAMPLE_DIR.glob("*.ttl"))]).exit_code == 0
+    result = cli("validate", "--as-at", "2026-11-22", "--format", "json")
+    assert result.exit_code == 1
+    found = {
+        (f["obligation"], local(f["focus"]))
+        for f in json.loads(result.output)["findings"]
+        if f["severity"] == "Violation"
+    }
+    assert found == SAMPLE_VIOLATIONS

@@ -15,11 +15,12 @@ from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
-from ..namespaces import GRAPH, ID, OBLIGATION, ORG, PK, SH
+from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
+from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH
 from ..store import Store
 from ..store.embedded import STAGING
 from ..store.terms import graph_from_triples, quads_into
@@ -128,8 +129,23 @@ def read_data(store: Store) -> Graph:
 
 
 def read_shapes(store: Store) -> Graph:
-    """The shapes graph."""
-    return _graph_of(store, f"FILTER (?g = <{GRAPH['shapes']}>)")
+    """The store's shapes graph, or the project's shapes/ files when the store has none."""
+    shapes = _graph_of(store, f"FILTER (?g = <{GRAPH['shapes']}>)")
+    if not any(shapes.subjects(RDF.type, SH.NodeShape)):
+        for path in sorted(SHAPES_DIR.glob("*.ttl")):
+            shapes.parse(path)
+    return shapes
+
+
+def with_vocabularies(data: Graph) -> Graph:
+    """The data, with the project's ontology and policies added when the store does not hold them
+    (a store filled with `partnerkg load` alone, say): the shapes need both."""
+    if not any(data.subjects(RDF.type, PK.Obligation)):
+        data.parse(POLICIES_FILE)
+    if (ONTOLOGY_IRI, RDF.type, OWL.Ontology) not in data:
+        for path in sorted(ONTOLOGY_DIR.glob("*.ttl")):
+            data.parse(path)
+    return data
 
 
 def digest(graph: Graph) -> str:
@@ -243,10 +259,10 @@ def validate(
     thresholds = thresholds or Thresholds()
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     run_iri = ID["run/" + run_id]
-    data = read_data(store)
+    data = with_vocabularies(read_data(store))
     shapes = read_shapes(store)
     if not any(shapes.subjects(RDF.type, SH.NodeShape)):
-        raise ValidationError("the store holds no shapes: run `partnerkg init` first")
+        raise ValidationError(f"no shapes in the store nor in {SHAPES_DIR}")
     focus = None
     if partnership is not None:
         if (URIRef(partnership), RDF.type, PK.Partnership) not in data:
