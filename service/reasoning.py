@@ -17,7 +17,7 @@ from .store import Store
 from .store.terms import graph_from_triples, quads_into
 
 INFERRED_GRAPH = GRAPH["inferred"]
-EXCLUDED_FROM_REASONING = (GRAPH["inferred"], GRAPH["shapes"], GRAPH["sources"])
+EXCLUDED_FROM_REASONING = (GRAPH["inferred"], GRAPH["shapes"], GRAPH["sources"], GRAPH["entailed"], GRAPH["runs"])
 """Graphs the closure does not read: its own output, the SHACL shapes and load bookkeeping."""
 
 

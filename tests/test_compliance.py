@@ -205,3 +205,36 @@ def test_validate_works_on_a_store_filled_with_load_alone(cli):
         if f["severity"] == "Violation"
     }
     assert found == SAMPLE_VIOLATIONS
+
+
+def test_entailments_are_stored_in_their_own_graph_and_refreshed_when_data_changes(cli, tmp_path):
+    from service.store import EmbeddedStore
+
+    cli("init")
+    cli("validate", "--as-at", "2026-11-22", "--no-save")
+    ask = (
+        "ASK { GRAPH <https://w3id.org/partnerkg/graph/entailed> { "
+        "<https://w3id.org/partnerkg/id/meeting/{m}> pk:forPartnership "
+        "<https://w3id.org/partnerkg/id/partnership/cumbria-strategic-partnership> } }"
+    )
+    assert cli("query", ask.replace("{m}", "csp-clb-2023-06-15")).output.strip() == "true"
+    assert cli("query", ask.replace("{m}", "csp-clb-2026-12-10")).output.strip() == "false"
+    extra = tmp_path / "extra.ttl"
+    extra.write_text(
+        "<https://w3id.org/partnerkg/id/meeting/csp-clb-2026-12-10> a <https://w3id.org/partnerkg/def#Meeting> ; "
+        "<https://w3id.org/partnerkg/def#meetingOf> <https://w3id.org/partnerkg/id/body/csp-clb> ; "
+        '<https://w3id.org/partnerkg/def#meetingDate> "2026-12-10"^^<http://www.w3.org/2001/XMLSchema#date> .',
+        encoding="utf-8",
+    )
+    cli("load", str(extra))
+    cli("validate", "--as-at", "2026-11-22", "--no-save")
+    assert cli("query", ask.replace("{m}", "csp-clb-2026-12-10")).output.strip() == "true"
+    store = EmbeddedStore(cli.location)
+    digests = list(
+        store.query(
+            "SELECT ?d WHERE { GRAPH <https://w3id.org/partnerkg/graph/sources> "
+            "{ <https://w3id.org/partnerkg/graph/entailed> pk:dataDigest ?d } }"
+        )
+    )
+    store.close()
+    assert len(digests) == 1  # replaced, not accumulated

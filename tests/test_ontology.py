@@ -102,3 +102,50 @@ def test_ontology_document_is_current(ontology):
 
     committed = (Path(__file__).parents[1] / "docs" / "ontology.md").read_text(encoding="utf-8")
     assert committed == render(ontology), "docs/ontology.md is stale: run python -m service.ontology_doc"
+
+
+def test_owlrl_closure_contains_what_the_fast_path_materialises(ontology, sample):
+    """owlrl is the reference. What the fast path adds and owlrl cannot (OWL 2 RL has no
+    reflexivity, so 'a partnership's own meeting is the partnership's'; appointment roles widen
+    through SKOS, which is data, not OWL) is named here; anything else missing is a bug."""
+    from rdflib import URIRef
+    from rdflib.namespace import SKOS
+
+    from service.compliance.derive import entailments
+
+    data = ontology + sample
+    fast = entailments(data)
+    closed = closure(data)
+    direct = {
+        PK.meetingOf,
+        PK.atMeeting,
+        ORG.organization,
+        PK.actionOf,
+        PK.committedTo,
+        PK.assesses,
+        PK.affectsPartnership,
+    }
+    owned = {PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome}
+
+    def explained(s, p, o) -> bool:
+        if p == PK.forPartnership:
+            return (
+                s == o
+                or any((s, link, o) in data for link in direct)
+                or any((o, link, s) in data for link in owned)
+                or (s, RDF.type, PK.SeatAllocation) in data
+                or any(explained(m, p, o) for m in data.objects(s, PK.atMeeting))
+            )
+        if p == ORG.role:
+            return any(
+                (s, ORG.role, narrower) in data and (narrower, SKOS.broader, o) in data
+                for narrower in data.subjects(SKOS.broader, o)
+            )
+        return False
+
+    body_level = [t for t in fast if t[1] == PK.forPartnership and t not in closed and not explained(*t)]
+    assert [t for t in fast if t not in closed and not explained(*t)] == [], body_level[:3]
+    # and the body-level facts do come from OWL: a CLB meeting belongs to the CSP
+    clb_meeting = URIRef("https://w3id.org/partnerkg/id/meeting/csp-clb-2023-06-15")
+    csp = URIRef("https://w3id.org/partnerkg/id/partnership/cumbria-strategic-partnership")
+    assert (clb_meeting, PK.forPartnership, csp) in closed

@@ -119,23 +119,44 @@ def nation_of(graph: Graph, councils: list[Node]) -> str:
     return "ENG"
 
 
-def derive(graph: Graph, as_at: date, thresholds: Thresholds | None = None, run: URIRef | None = None) -> Graph:
-    """The derived graph for a data graph (ontology, policies and data merged), as at a date."""
+def entailments(graph: Graph) -> Graph:
+    """What the shapes rely on that follows from the data whatever the date: each node's partnership
+    (pk:forPartnership), org:hasSubOrganization and its inverse pk:partOfPartnership, and broader
+    appointment roles (a lead member is a representative). Stored in its own named graph and
+    refreshed when the data changes (validate.entailed_for)."""
     out = Graph()
-    thresholds = thresholds or Thresholds()
-    counting = Counting(thresholds.day_counting)
-    owner = partnership_of(graph)
-    if run is not None:
-        out.add((run, RDF.type, PK.ValidationRun))
-        out.add((run, PK.asAt, Literal(as_at, datatype=XSD.date)))
-
-    for node, p in owner.items():
+    for node, p in partnership_of(graph).items():
         out.add((node, PK.forPartnership, p))
-    for p in graph.subjects(RDF.type, PK.Partnership):  # org:hasSubOrganization and its inverse
+    for p in graph.subjects(RDF.type, PK.Partnership):
         for body in graph.objects(p, ORG.hasSubOrganization):
             out.add((body, PK.partOfPartnership, p))
     for body, p in graph.subject_objects(PK.partOfPartnership):
         out.add((p, ORG.hasSubOrganization, body))
+    broader = {r: set(graph.transitive_objects(r, SKOS.broader)) - {r} for r in set(graph.objects(None, ORG.role))}
+    for membership, role in list(graph.subject_objects(ORG.role)):
+        for wider in broader.get(role, ()):
+            out.add((membership, ORG.role, wider))
+    return out
+
+
+def derive(
+    graph: Graph,
+    as_at: date,
+    thresholds: Thresholds | None = None,
+    run: URIRef | None = None,
+    entailed: Graph | None = None,
+) -> Graph:
+    """The derived graph for a data graph (ontology, policies and data merged), as at a date: the
+    entailments (computed here unless given) and the dated values."""
+    out = Graph()
+    thresholds = thresholds or Thresholds()
+    counting = Counting(thresholds.day_counting)
+    entailed = entailments(graph) if entailed is None else entailed
+    out += entailed
+    owner = dict(entailed.subject_objects(PK.forPartnership))
+    if run is not None:
+        out.add((run, RDF.type, PK.ValidationRun))
+        out.add((run, PK.asAt, Literal(as_at, datatype=XSD.date)))
 
     # partnerships in force as at the date
     for p in graph.subjects(RDF.type, PK.Partnership):
@@ -146,12 +167,6 @@ def derive(graph: Graph, as_at: date, thresholds: Thresholds | None = None, run:
             not closed and (established is None or established <= as_at) and (abolished is None or as_at < abolished)
         )
         out.add((p, PK.isCurrent, Literal(alive)))
-
-    # broader roles: a lead member is a representative
-    broader = {r: set(graph.transitive_objects(r, SKOS.broader)) - {r} for r in set(graph.objects(None, ORG.role))}
-    for membership, role in list(graph.subject_objects(ORG.role)):
-        for wider in broader.get(role, ()):
-            out.add((membership, ORG.role, wider))
 
     # appointments and memberships current as at the date
     for membership in set(graph.subjects(ORG.memberDuring, None)):

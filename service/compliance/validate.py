@@ -24,11 +24,12 @@ from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH
 from ..store import Store
 from ..store.embedded import STAGING
 from ..store.terms import graph_from_triples, quads_into
-from .derive import Thresholds, derive
+from .derive import Thresholds, derive, entailments
 
 RUNS_GRAPH = GRAPH["runs"]
+ENTAILED_GRAPH = GRAPH["entailed"]
 RUN_GRAPH_PREFIX = str(GRAPH["run/"])
-NOT_DATA = (str(GRAPH["shapes"]), str(GRAPH["inferred"]), str(GRAPH["sources"]), str(RUNS_GRAPH))
+NOT_DATA = (str(GRAPH["shapes"]), str(GRAPH["inferred"]), str(GRAPH["sources"]), str(RUNS_GRAPH), str(ENTAILED_GRAPH))
 """Graphs a run does not validate: the shapes, bookkeeping, and earlier runs."""
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
@@ -135,6 +136,20 @@ def read_shapes(store: Store) -> Graph:
         for path in sorted(SHAPES_DIR.glob("*.ttl")):
             shapes.parse(path)
     return shapes
+
+
+def entailed_for(store: Store, data: Graph, data_digest: str) -> Graph:
+    """The entailments of the data: read from their named graph when they were computed from this very
+    data (same digest), else computed again and stored with the digest."""
+    sources = GRAPH["sources"]
+    rows = list(store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest ?d }} }}"))
+    if rows and rows[0]["d"].value == data_digest:
+        return _graph_of(store, f"FILTER (?g = <{ENTAILED_GRAPH}>)")
+    entailed = entailments(data)
+    target = ox.NamedNode(str(ENTAILED_GRAPH))
+    note = ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))
+    store.write_graphs(quads_into(entailed, target), [target], annotations=[note])
+    return entailed
 
 
 def with_vocabularies(data: Graph) -> Graph:
@@ -267,8 +282,8 @@ def validate(
     if partnership is not None:
         if (URIRef(partnership), RDF.type, PK.Partnership) not in data:
             raise ValidationError(f"no partnership {partnership} in the store")
-    derived = derive(data, as_at, thresholds, run=run_iri)
     data_digest = digest(data)
+    derived = derive(data, as_at, thresholds, run=run_iri, entailed=entailed_for(store, data, data_digest))
     merged = data + derived
     if partnership is not None:
         focus = focus_nodes_for(merged, URIRef(partnership))
