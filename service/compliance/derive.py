@@ -19,6 +19,7 @@ from rdflib.namespace import DCTERMS, SKOS, TIME, XSD
 from rdflib.term import Node
 
 from ..namespaces import CODE, ORG, PK
+from ..settings import SETTINGS
 from .workdays import Calendar, Counting
 
 NATION_CODES = {
@@ -29,15 +30,20 @@ NATION_CODES = {
 }
 
 
+def _default(name: str):
+    return next(s.default for s in SETTINGS if s.name == name)
+
+
 @dataclass(frozen=True)
 class Thresholds:
-    """The configurable numbers the shapes depend on (defaults live in service.settings)."""
+    """The configurable numbers the shapes depend on; their defaults are the settings' (defined once,
+    in service.settings)."""
 
-    agenda_notice_days: int = 5
-    minutes_days: int = 10
-    officer_limit: int = 3
-    review_months: int = 12
-    day_counting: str = Counting.CLEAR_WORKING_DAYS.value
+    agenda_notice_days: int = _default("agenda_notice_days")
+    minutes_days: int = _default("minutes_days")
+    officer_limit: int = _default("officer_limit")
+    review_months: int = _default("review_months")
+    day_counting: str = _default("day_counting")
 
 
 def _date(node: Node | None) -> date | None:
