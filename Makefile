@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-store
+.PHONY: run test install lint bench clean-store conformance
 
 # Create the virtual environment and install the project (again only when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -20,9 +20,15 @@ run: $(STAMP)
 	$(BIN)/partnerkg init --sample --if-empty
 	exec $(BIN)/partnerkg serve
 
-# Install what the tests need and run every test.
+# Install what the tests need and run every test: the W3C SPARQL conformance suites against a live
+# server first, then pytest (whose closing line stays the last one).
 test: $(STAMP)
+	$(BIN)/python tests/conformance/run_conformance.py
 	$(BIN)/python -m pytest
+
+# The W3C SPARQL 1.1 query suite and protocol checks against a freshly started server.
+conformance: $(STAMP)
+	$(BIN)/python tests/conformance/run_conformance.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check service tests bench

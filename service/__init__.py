@@ -18,9 +18,14 @@ def create_app(
     settings: Settings | None = None, *, store: Store | None = None, test_config: dict[str, Any] | None = None
 ) -> Flask:
     """Build the web application over a store (opened from the settings when not given)."""
+    import logging
+
     from . import web
 
     settings = settings or Settings.load()
+    logging.basicConfig(
+        level=getattr(logging, settings.log_level.upper(), logging.INFO), format="%(asctime)s %(name)s %(message)s"
+    )
     app = Flask(__name__, template_folder="web/templates", static_folder="web/static")
     app.config["PARTNERKG"] = settings
     if test_config:

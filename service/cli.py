@@ -381,6 +381,53 @@ def diff(ctx: Context, run_a: str, run_b: str, fmt: str) -> None:
                 click.echo(f"  {info['severity']:<9} {key[0]:<7} {info['message']}")
 
 
+@main.group()
+def token() -> None:
+    """Bearer tokens for writes (/update and /data): create, list, revoke."""
+
+
+def _tokens(ctx: Context):
+    from .auth import TokenStore
+
+    return TokenStore(ctx.settings.tokens)
+
+
+@token.command("create")
+@click.option("--name", required=True, help="Who or what the token is for.")
+@click.pass_obj
+def token_create(ctx: Context, name: str) -> None:
+    """Make a token; it is printed once, alone on the last line, and only its hash is kept."""
+    from .auth import TokenError
+
+    try:
+        secret = _tokens(ctx).create(name)
+    except TokenError as exc:
+        fail(str(exc))
+    click.echo(f"token {name!r} created; keep it now, it cannot be shown again:", err=True)
+    click.echo(secret)
+
+
+@token.command("list")
+@click.pass_obj
+def token_list(ctx: Context) -> None:
+    """List the tokens (names and dates; the secrets are not kept)."""
+    _print_table(["name", "created"], [[r.name, r.created] for r in _tokens(ctx).records()])
+
+
+@token.command("revoke")
+@click.argument("name")
+@click.pass_obj
+def token_revoke(ctx: Context, name: str) -> None:
+    """Revoke a token by name."""
+    from .auth import TokenError
+
+    try:
+        _tokens(ctx).revoke(name)
+    except TokenError as exc:
+        fail(str(exc))
+    click.echo(f"token {name!r} revoked")
+
+
 # --- output formatting -------------------------------------------------------------------------
 
 

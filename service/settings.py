@@ -45,6 +45,22 @@ def _counting(value: str) -> str:
     return value
 
 
+def _positive_float(value: str) -> float:
+    number = float(value)
+    if number <= 0:
+        raise ValueError(f"{number} is not a positive number")
+    return number
+
+
+def _boolean(value: str) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise ValueError("use true or false")
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -73,6 +89,26 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("review_months", 12, "How recent a review, assessment or report must be, in months.", _positive_int),
     Setting(
+        "query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped with an error.", _positive_float
+    ),
+    Setting(
+        "row_cap",
+        100000,
+        "Most rows (or triples) a query may return; more is an error, not a cut-off answer.",
+        _positive_int,
+    ),
+    Setting(
+        "union_default_graph",
+        True,
+        "Query the union of all named graphs as the default graph (false: the store's own default graph, as the W3C tests need).",
+        _boolean,
+    ),
+    Setting(
+        "service_allowlist", "", "Space-separated SPARQL endpoints that SERVICE may call; any other SERVICE is refused."
+    ),
+    Setting("tokens", "var/tokens.json", "File of hashed bearer tokens for writes (partnerkg token create)."),
+    Setting("max_upload_mb", 64, "Largest request body accepted, in MiB.", _positive_int),
+    Setting(
         "day_counting",
         "clear-working-days",
         "How notice days are counted: clear-working-days, clear-calendar-days or lga-1972-s243.",
@@ -96,6 +132,12 @@ class Settings:
     minutes_days: int
     officer_limit: int
     review_months: int
+    query_timeout: float
+    row_cap: int
+    union_default_graph: bool
+    service_allowlist: str
+    tokens: str
+    max_upload_mb: int
     day_counting: str
 
     @classmethod

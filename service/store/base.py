@@ -35,7 +35,14 @@ class Store(Protocol):
 
     location: str
 
-    def query(self, sparql: str, *, union_default_graph: bool = False) -> object:
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default_graph: bool = False,
+        default_graph: list | None = None,
+        named_graphs: list | None = None,
+    ) -> object:
         """Run a SPARQL query: a bool for ASK, triples for CONSTRUCT/DESCRIBE, solutions for SELECT."""
 
     def update(self, sparql: str) -> None:

@@ -55,9 +55,22 @@ class EmbeddedStore:
         for graph in leftovers:
             self._store.remove_graph(graph)
 
-    def query(self, sparql: str, *, union_default_graph: bool = False) -> object:
-        """Run a SPARQL query with the project's prefixes available."""
-        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph)
+    def query(
+        self,
+        sparql: str,
+        *,
+        union_default_graph: bool = False,
+        default_graph: list | None = None,
+        named_graphs: list | None = None,
+    ) -> object:
+        """Run a SPARQL query with the project's prefixes available; default_graph and named_graphs set
+        the dataset as the protocol's default-graph-uri and named-graph-uri do (they override FROM)."""
+        kwargs: dict[str, object] = {}
+        if default_graph is not None:
+            kwargs["default_graph"] = default_graph
+        if named_graphs is not None:
+            kwargs["named_graphs"] = named_graphs
+        return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph, **kwargs)
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction."""

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Flask, current_app
+import logging
+import time
+
+from flask import Flask, current_app, g, request
 
 from ..store import Store
-from . import pages
+
+log = logging.getLogger("partnerkg.web")
 
 
 def get_store() -> Store:
@@ -14,5 +18,24 @@ def get_store() -> Store:
 
 
 def init_app(app: Flask) -> None:
-    """Register every blueprint on the app."""
+    """Register every blueprint, request logging, security headers and CORS for reads."""
+    from . import pages, sparql
+
     app.register_blueprint(pages.bp)
+    app.register_blueprint(sparql.bp)
+    app.config["MAX_CONTENT_LENGTH"] = app.config["PARTNERKG"].max_upload_mb * 1024 * 1024
+
+    @app.before_request
+    def _start_clock() -> None:
+        g.started = time.perf_counter()
+
+    @app.after_request
+    def _finish(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if request.method in ("GET", "HEAD", "OPTIONS") or request.path == "/sparql":
+            response.headers.setdefault("Access-Control-Allow-Origin", "*")
+        elapsed = (time.perf_counter() - g.get("started", time.perf_counter())) * 1000
+        log.info("%s %s %s %.1f ms", request.method, request.full_path.rstrip("?"), response.status_code, elapsed)
+        return response

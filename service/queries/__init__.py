@@ -1,0 +1,157 @@
+"""Running SPARQL: one function, `run_query`, that every caller goes through. It refuses SERVICE
+calls to endpoints off the allowlist, applies the timeout and the row cap, and logs the query's
+name, rows and milliseconds. Oxigraph never fetches FROM / FROM NAMED graphs: they name graphs of
+the store only."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+
+from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
+
+from ..store import Store
+
+log = logging.getLogger("partnerkg.query")
+
+_SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.IGNORECASE)
+_FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?<", re.IGNORECASE)
+_COMMENT = re.compile(r"^\s*#.*$|(?<=\s)#[^\n>]*$", re.MULTILINE)
+
+
+class QueryError(Exception):
+    """A query that cannot be answered; `status` is the HTTP status that says why."""
+
+    status = 400
+
+
+class QueryRefused(QueryError):
+    """The query asks for something not allowed here (a SERVICE endpoint off the allowlist)."""
+
+    status = 403
+
+
+class QueryTimeout(QueryError):
+    """The query ran past the time limit."""
+
+    status = 503
+
+
+class QueryTooLarge(QueryError):
+    """The result has more rows than the cap."""
+
+    status = 413
+
+
+@dataclass
+class QueryResult:
+    """A finished query: a boolean, solutions (variables and rows) or triples."""
+
+    kind: str  # "boolean", "solutions" or "triples"
+    boolean: bool = False
+    variables: list[str] = field(default_factory=list)
+    rows: list[tuple] = field(default_factory=list)
+    triples: list = field(default_factory=list)
+
+
+def service_endpoints(query: str) -> list[str]:
+    """The SERVICE targets a query names, as written (an IRI in angle brackets, or anything else)."""
+    return [m.group(1) for m in _SERVICE.finditer(_COMMENT.sub("", query))]
+
+
+def check_services(query: str, allowlist: tuple[str, ...]) -> None:
+    """Refuse SERVICE to any endpoint that is not an IRI on the allowlist."""
+    for target in service_endpoints(query):
+        iri = target[1:-1] if target.startswith("<") and target.endswith(">") else None
+        if iri is None or iri not in allowlist:
+            raise QueryRefused(
+                f"SERVICE {target} is not allowed: federated queries may only call allow-listed endpoints"
+            )
+
+
+def run_query(
+    store: Store,
+    query: str,
+    *,
+    timeout: float = 30.0,
+    row_cap: int = 100_000,
+    default_graphs: list[str] | None = None,
+    named_graphs: list[str] | None = None,
+    union_default_graph: bool = False,
+    service_allowlist: tuple[str, ...] = (),
+    name: str = "ad hoc",
+) -> QueryResult:
+    """Evaluate a query with a deadline and a row cap; raise QueryError subclasses, or SyntaxError."""
+    check_services(query, service_allowlist)
+    # a query that names its dataset (FROM / FROM NAMED) gets exactly that, not the union
+    union_default_graph = union_default_graph and not _FROM.search(_COMMENT.sub("", query))
+    started = time.monotonic()
+    deadline = started + timeout
+    outcome: dict[str, object] = {}
+    cancelled = threading.Event()
+
+    def evaluate() -> None:
+        try:
+            outcome["result"] = _evaluate(
+                store, query, default_graphs, named_graphs, union_default_graph, row_cap, deadline, cancelled
+            )
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as it is
+            # pyoxigraph's result iterators must be dropped on the thread that made them: cut the
+            # traceback, whose frames still hold one, before the exception crosses threads
+            outcome["error"] = exc.with_traceback(None)
+
+    worker = threading.Thread(target=evaluate, name=f"query {name}", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        cancelled.set()  # the worker stops at its next solution; a blocking aggregate runs on unseen
+        log.warning("query %s timed out after %.1f s", name, timeout)
+        raise QueryTimeout(f"the query ran for more than {timeout:g} s and was stopped")
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    result: QueryResult = outcome["result"]  # type: ignore[assignment]
+    size = len(result.rows) if result.kind == "solutions" else len(result.triples) if result.kind == "triples" else 1
+    log.info("query %s: %d rows in %.0f ms", name, size, (time.monotonic() - started) * 1000)
+    return result
+
+
+def _evaluate(store, query, default_graphs, named_graphs, union, row_cap, deadline, cancelled) -> QueryResult:
+    kwargs: dict[str, object] = {}
+    if default_graphs is not None:
+        kwargs["default_graph"] = [DefaultGraph() if g == "" else NamedNode(g) for g in default_graphs]
+    if named_graphs is not None:
+        kwargs["named_graphs"] = [NamedNode(g) for g in named_graphs]
+    raw = store.query(query, union_default_graph=union and default_graphs is None, **kwargs)
+    try:
+        return _collect(raw, row_cap, deadline, cancelled)
+    finally:
+        del raw
+
+
+def _collect(raw, row_cap, deadline, cancelled) -> QueryResult:
+    if isinstance(raw, QueryBoolean):
+        return QueryResult("boolean", boolean=bool(raw))
+    if isinstance(raw, QuerySolutions):
+        variables = [v.value for v in raw.variables]
+        rows = []
+        for solution in raw:
+            rows.append(tuple(solution[i] for i in range(len(variables))))
+            _check(len(rows), row_cap, deadline, cancelled)
+        return QueryResult("solutions", variables=variables, rows=rows)
+    if isinstance(raw, QueryTriples):
+        triples = []
+        for triple in raw:
+            triples.append(triple)
+            _check(len(triples), row_cap, deadline, cancelled)
+        return QueryResult("triples", triples=triples)
+    raise QueryError(f"unexpected result {type(raw).__name__}")
+
+
+def _check(count: int, row_cap: int, deadline: float, cancelled: threading.Event) -> None:
+    if count > row_cap:
+        raise QueryTooLarge(f"the result has more than {row_cap} rows; narrow the query or page it with LIMIT/OFFSET")
+    if cancelled.is_set() or time.monotonic() > deadline:
+        raise QueryTimeout("the query ran past its time limit and was stopped")
