@@ -114,6 +114,29 @@ class _CountingReader:
         return True
 
 
+ENTITY_DECLARATION = b"<!ENTITY"
+
+
+def refuse_entities(data: bytes, where: str) -> None:
+    """Refuse RDF/XML that declares entities: the parser expands them, and a few hundred bytes of
+    nested entities ('billion laughs') can grow without bound."""
+    if ENTITY_DECLARATION in data:
+        raise LoadError(
+            [
+                LoadProblem(
+                    where,
+                    "RDF/XML that declares entities (<!ENTITY ...>) is refused: entities can expand without bound",
+                )
+            ]
+        )
+
+
+def _check_rdfxml_file(path: Path, fmt: RdfFormat) -> None:
+    if fmt == RdfFormat.RDF_XML:
+        with open(path, "rb") as handle:
+            refuse_entities(handle.read(), str(path))
+
+
 def format_for(path: Path, name: str | None = None) -> RdfFormat:
     """The RDF format named, or guessed from the file's extension."""
     if name:
@@ -137,6 +160,7 @@ def default_graph_for(path: Path) -> NamedNode:
 def parse_file(path: Path, fmt: RdfFormat, progress: Callable[[int], None] | None = None) -> ParsedSource:
     """Parse a whole file into memory, with fresh blank nodes so files never share one by accident."""
     try:
+        _check_rdfxml_file(path, fmt)
         with open(path, "rb") as handle:
             reader = _CountingReader(handle, progress)
             quads = list(parse(reader, fmt, base_iri=path.resolve().as_uri(), rename_blank_nodes=True))
@@ -160,6 +184,7 @@ def _load_into_new_graph(
         return None
     base_iri = path.resolve().as_uri()
     try:
+        _check_rdfxml_file(path, rdf_format)
         with open(path, "rb") as handle:
             reader = _CountingReader(handle, progress)
             for _ in parse(reader, rdf_format, base_iri=base_iri):

@@ -259,6 +259,12 @@ def data() -> Response:
         )
     import pyoxigraph
 
+    from ..ingest.rdf import ENTITY_DECLARATION
+
+    if fmt == "rdfxml" and ENTITY_DECLARATION in request.get_data():
+        return _error(
+            400, "RDF/XML that declares entities (<!ENTITY ...>) is refused: entities can expand without bound"
+        )
     formats = {
         "turtle": pyoxigraph.RdfFormat.TURTLE,
         "ntriples": pyoxigraph.RdfFormat.N_TRIPLES,
