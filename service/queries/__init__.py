@@ -83,6 +83,7 @@ def run_query(
     union_default_graph: bool = False,
     service_allowlist: tuple[str, ...] = (),
     name: str = "ad hoc",
+    substitutions: dict | None = None,
 ) -> QueryResult:
     """Evaluate a query with a deadline and a row cap; raise QueryError subclasses, or SyntaxError."""
     check_services(query, service_allowlist)
@@ -96,7 +97,15 @@ def run_query(
     def evaluate() -> None:
         try:
             outcome["result"] = _evaluate(
-                store, query, default_graphs, named_graphs, union_default_graph, row_cap, deadline, cancelled
+                store,
+                query,
+                default_graphs,
+                named_graphs,
+                union_default_graph,
+                row_cap,
+                deadline,
+                cancelled,
+                substitutions,
             )
         except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread as it is
             # pyoxigraph's result iterators must be dropped on the thread that made them: cut the
@@ -118,8 +127,10 @@ def run_query(
     return result
 
 
-def _evaluate(store, query, default_graphs, named_graphs, union, row_cap, deadline, cancelled) -> QueryResult:
+def _evaluate(store, query, default_graphs, named_graphs, union, row_cap, deadline, cancelled, substitutions=None):
     kwargs: dict[str, object] = {}
+    if substitutions:
+        kwargs["substitutions"] = substitutions
     if default_graphs is not None:
         kwargs["default_graph"] = [DefaultGraph() if g == "" else NamedNode(g) for g in default_graphs]
     if named_graphs is not None:

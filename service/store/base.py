@@ -42,6 +42,7 @@ class Store(Protocol):
         union_default_graph: bool = False,
         default_graph: list | None = None,
         named_graphs: list | None = None,
+        substitutions: dict | None = None,
     ) -> object:
         """Run a SPARQL query: a bool for ASK, triples for CONSTRUCT/DESCRIBE, solutions for SELECT."""
 

@@ -62,6 +62,7 @@ class EmbeddedStore:
         union_default_graph: bool = False,
         default_graph: list | None = None,
         named_graphs: list | None = None,
+        substitutions: dict | None = None,
     ) -> object:
         """Run a SPARQL query with the project's prefixes available; default_graph and named_graphs set
         the dataset as the protocol's default-graph-uri and named-graph-uri do (they override FROM)."""
@@ -70,6 +71,8 @@ class EmbeddedStore:
             kwargs["default_graph"] = default_graph
         if named_graphs is not None:
             kwargs["named_graphs"] = named_graphs
+        if substitutions:
+            kwargs["substitutions"] = substitutions
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph, **kwargs)
 
     def update(self, sparql: str) -> None:

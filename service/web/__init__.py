@@ -19,9 +19,10 @@ def get_store() -> Store:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, request logging, security headers and CORS for reads."""
-    from . import linked, pages, sparql
+    from . import api, linked, pages, sparql
 
     app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked.bp)
     app.config["MAX_CONTENT_LENGTH"] = app.config["PARTNERKG"].max_upload_mb * 1024 * 1024

@@ -1,8 +1,15 @@
-"""Pages for people. For now: a start page that shows what the store holds, and a health check."""
+"""Pages for policy staff: dashboard, partnerships, obligations, runs and saved queries. Server
+rendered, usable without JavaScript; every value goes through Jinja's escaping."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, jsonify, render_template
+from urllib.parse import urlencode
+
+from flask import Blueprint, current_app, jsonify, render_template, request
+
+from ..compliance.validate import RUN_GRAPH_PREFIX, ValidationError, diff_runs, list_runs
+from ..queries import QueryError, run_query
+from ..queries.saved import get_saved, run_saved, saved_queries
 
 bp = Blueprint("pages", __name__)
 
@@ -13,13 +20,200 @@ def _store():  # imported late: service.web imports this module
     return get_store()
 
 
+def select(query: str, name: str) -> list[dict[str, str]]:
+    """Rows of a SELECT over the union of the graphs, as plain strings."""
+    settings = current_app.config["PARTNERKG"]
+    result = run_query(
+        _store(), query, union_default_graph=True, timeout=settings.query_timeout, row_cap=settings.row_cap, name=name
+    )
+    return [
+        {v: (t.value if t is not None else "") for v, t in zip(result.variables, row, strict=True)}
+        for row in result.rows
+    ]
+
+
+def latest_run():
+    """The newest run over all partnerships, if any."""
+    runs = [r for r in list_runs(_store()) if r.scope == "all"]
+    return runs[-1] if runs else None
+
+
+def violations_by_partnership(run) -> dict[str, int]:
+    """Violations of a stored run per partnership."""
+    if run is None:
+        return {}
+    rows = select(
+        f"""SELECT ?p (COUNT(?r) AS ?n) WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
+        ?r pk:forPartnership ?p ; sh:resultSeverity sh:Violation }} }} GROUP BY ?p""",
+        "violations by partnership",
+    )
+    return {r["p"]: int(r["n"]) for r in rows}
+
+
 @bp.get("/")
 def index() -> str:
-    """Start page: the store's named graphs and their sizes."""
+    """Dashboard: counts, the latest run by framework and council, the named graphs."""
+    counts = select(
+        """SELECT
+        (COUNT(DISTINCT ?p) AS ?partnerships) (COUNT(DISTINCT ?b) AS ?bodies) (COUNT(DISTINCT ?m) AS ?meetings)
+        (COUNT(DISTINCT ?x) AS ?people) (COUNT(DISTINCT ?a) AS ?appointments) WHERE {
+        { ?p a pk:Partnership } UNION { ?b a pk:PartnershipBody } UNION { ?m a pk:Meeting }
+        UNION { ?x a ?personClass . VALUES ?personClass { pk:Councillor pk:Officer } } UNION { ?a a pk:Appointment } }""",
+        "dashboard counts",
+    )[0]
+    run = latest_run()
+    summary = []
+    if run is not None:
+        summary = select(
+            f"""SELECT ?framework ?council
+            (SUM(IF(?severity = sh:Violation, 1, 0)) AS ?violations) (SUM(IF(?severity = sh:Warning, 1, 0)) AS ?warnings)
+            WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{ ?r dcterms:source ?o ; sh:resultSeverity ?severity }}
+                ?o skos:inScheme ?scheme . ?scheme dcterms:title ?framework .
+                OPTIONAL {{ ?scheme dcterms:publisher/rdfs:label ?council }} }}
+            GROUP BY ?framework ?council ORDER BY DESC(?violations)""",
+            "dashboard summary",
+        )
+        for row in summary:
+            row["violations"], row["warnings"] = int(row["violations"]), int(row["warnings"])
     graphs = _store().graphs()
     return render_template(
-        "index.html", graphs=graphs, total=sum(g.triples for g in graphs), settings=current_app.config["PARTNERKG"]
+        "index.html",
+        counts=[(k, v) for k, v in counts.items()],
+        run=run,
+        summary=summary,
+        graphs=graphs,
+        total=sum(g.triples for g in graphs),
+        settings=current_app.config["PARTNERKG"],
     )
+
+
+def partnership_rows() -> list[dict[str, object]]:
+    """Every partnership with its status, administering body, frameworks and councils."""
+    from .linked import local_path
+
+    rows = select(
+        """SELECT ?p ?name (SAMPLE(?st) AS ?status) (SAMPLE(?ad) AS ?admin)
+        (GROUP_CONCAT(DISTINCT ?fw; separator="; ") AS ?frameworks) (GROUP_CONCAT(DISTINCT ?c; separator="|") AS ?councils)
+        WHERE { ?p a pk:Partnership ; rdfs:label ?name .
+          OPTIONAL { ?p pk:partnershipStatus/skos:prefLabel ?st }
+          OPTIONAL { ?p pk:administeredBy/rdfs:label ?ad }
+          OPTIONAL { ?p pk:subjectToFramework ?s . ?s skos:prefLabel ?fw . OPTIONAL { ?s dcterms:publisher/rdfs:label ?c } }
+        } GROUP BY ?p ?name ORDER BY ?name""",
+        "partnerships",
+    )
+    counts = violations_by_partnership(latest_run())
+    for r in rows:
+        r["path"] = local_path(r["p"]) or r["p"]
+        r["violations"] = counts.get(r["p"], 0)
+        r["councils"] = [c for c in str(r["councils"]).split("|") if c] + ([r["admin"]] if r["admin"] else [])
+    return rows
+
+
+@bp.get("/partnerships")
+def partnerships() -> str:
+    """Searchable, filterable list."""
+    q, status, council = (request.args.get(k, "").strip() for k in ("q", "status", "council"))
+    rows = partnership_rows()
+    statuses = sorted({r["status"] for r in rows if r["status"]})
+    councils = sorted({c for r in rows for c in r["councils"]})
+    shown = [
+        r
+        for r in rows
+        if (not q or q.lower() in str(r["name"]).lower())
+        and (not status or r["status"] == status)
+        and (not council or council in r["councils"])
+    ]
+    return render_template(
+        "partnerships.html", rows=shown, q=q, status=status, council=council, statuses=statuses, councils=councils
+    )
+
+
+@bp.get("/obligations")
+def obligations() -> str:
+    """Every obligation, its shapes, and how many partnerships meet or break it in the latest run."""
+    from .linked import local_path
+
+    rows = select(
+        """SELECT ?o ?id ?text ?document ?clause (COUNT(DISTINCT ?p) AS ?applies) WHERE {
+        ?o a pk:Obligation ; skos:notation ?id ; skos:definition ?text ; pk:clause ?clause ; skos:inScheme ?s .
+        ?s skos:prefLabel ?document . OPTIONAL { ?p pk:subjectToFramework ?s } }
+        GROUP BY ?o ?id ?text ?document ?clause ORDER BY ?id""",
+        "obligations",
+    )
+    shapes = select(
+        """SELECT ?o ?shape WHERE { GRAPH <https://w3id.org/partnerkg/graph/shapes> {
+        ?shape a sh:NodeShape ; dcterms:source ?o } }""",
+        "obligation shapes",
+    )
+    run = latest_run()
+    broken: dict[str, int] = {}
+    if run is not None:
+        for r in select(
+            f"""SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
+                ?r dcterms:source ?o ; pk:forPartnership ?p }} }} GROUP BY ?o""",
+            "obligations broken",
+        ):
+            broken[r["o"]] = int(r["n"])
+    for r in rows:
+        r["shapes"] = [
+            {"name": s["shape"].rsplit("/", 1)[-1], "path": local_path(s["shape"]) or s["shape"]}
+            for s in shapes
+            if s["o"] == r["o"]
+        ]
+        r["not_met"] = broken.get(r["o"], 0) if run else "-"
+        r["met"] = int(r["applies"]) - broken.get(r["o"], 0) if run else "-"
+    return render_template("obligations.html", rows=rows)
+
+
+@bp.get("/runs")
+def runs() -> str:
+    """The history of validation runs, and the difference between two of them."""
+    history = list(reversed(list_runs(_store())))
+    a, b = request.args.get("a"), request.args.get("b")
+    diff = None
+    if a and b:
+        try:
+            diff = diff_runs(_store(), a, b)
+        except ValidationError:
+            diff = None
+    return render_template("runs.html", runs=history, a=a, b=b, diff=diff)
+
+
+@bp.get("/queries")
+@bp.get("/queries/<name>")
+def queries(name: str | None = None):
+    """The catalogue of saved queries, and one of them run with its parameters."""
+    from .linked import _labels, local_path
+
+    if name is None:
+        return render_template("queries.html", query=None, queries=saved_queries())
+    try:
+        query = get_saved(name)
+    except QueryError:
+        return render_template("queries.html", query=None, queries=saved_queries()), 404
+    given = {p.name: request.args[p.name] for p in query.parameters if request.args.get(p.name)}
+    result, error, labels = None, None, {}
+    settings = current_app.config["PARTNERKG"]
+    try:
+        _, result = run_saved(
+            _store(), name, given, union_default_graph=True, timeout=settings.query_timeout, row_cap=settings.row_cap
+        )
+        labels = _labels(
+            _store(), {t.value for row in result.rows for t in row if t is not None and type(t).__name__ == "NamedNode"}
+        )
+    except QueryError as exc:
+        error = str(exc)
+    status = 200 if error is None else 400
+    return render_template(
+        "queries.html",
+        query=query,
+        given=given,
+        result=result,
+        error=error,
+        labels=labels,
+        local=local_path,
+        params=urlencode(given),
+    ), status
 
 
 @bp.get("/healthz")

@@ -1,0 +1,100 @@
+"""Pages for policy staff and the JSON API, through Flask's test client, on the sample with one run."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+
+from service import create_app
+from service.compliance.validate import validate
+from service.queries.saved import saved_queries
+from service.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def web(sample_store, tmp_path_factory):
+    validate(sample_store, as_at=date(2026, 11, 22))
+    settings = Settings.load({}, tokens=str(tmp_path_factory.mktemp("t") / "t.json"))
+    return create_app(settings, store=sample_store).test_client()
+
+
+def test_dashboard_counts_and_compliance_by_framework(web):
+    page = web.get("/").get_data(as_text=True)
+    assert "<strong>8</strong>partnerships" in page
+    assert "Cambridge City Council: The Council&#39;s Principles for Partnership Working" in page
+    assert 'class="bar"' in page
+
+
+def test_partnerships_search_and_filters(web):
+    everything = web.get("/partnerships").get_data(as_text=True)
+    assert everything.count('<a href="/id/partnership/') == 8
+    cambridge = web.get("/partnerships", query_string={"q": "cambridge"}).get_data(as_text=True)
+    assert cambridge.count('<a href="/id/partnership/') == 4
+    closed = web.get("/partnerships", query_string={"status": "closed"}).get_data(as_text=True)
+    assert "Cumbria Local Enterprise Partnership" in closed and closed.count('<a href="/id/partnership/') == 1
+    by_council = web.get("/partnerships", query_string={"council": "Cambridge City Council"}).get_data(as_text=True)
+    assert by_council.count('<a href="/id/partnership/') == 4
+
+
+def test_obligations_page_shows_shapes_and_breaches(web):
+    page = web.get("/obligations").get_data(as_text=True)
+    assert page.count('<a href="/obligation/') == 50
+    assert 'href="/shape/CAM-4c"' in page
+
+
+def test_runs_page_and_diff(web, sample_store):
+    validate(sample_store, as_at=date(2025, 6, 30))
+    runs = web.get("/api/runs").get_json()
+    first, second = runs[-2]["id"], runs[-1]["id"]
+    page = web.get("/runs", query_string={"a": first, "b": second}).get_data(as_text=True)
+    assert "<h3>resolved" in page and "<h3>new" in page
+
+
+@pytest.mark.parametrize("query", [q.name for q in saved_queries()])
+def test_every_saved_query_runs_as_page_and_api(web, query):
+    page = web.get(f"/queries/{query}")
+    assert page.status_code == 200 and "<table>" in page.get_data(as_text=True)
+    api = web.get(f"/api/queries/{query}")
+    assert api.status_code == 200 and "results" in api.get_json()
+
+
+def test_saved_queries_answer_the_questions(web):
+    def rows(name, **params):
+        return web.get(f"/api/queries/{name}", query_string=params).get_json()["results"]["bindings"]
+
+    assert [r["name"]["value"] for r in rows("observers-who-voted")] == ["Government Office for the North West"]
+    assert len(rows("decisions-by-casting-vote")) == 1
+    assert {r["name"]["value"] for r in rows("partnerships-without-terms-of-reference")} == {
+        "Cumbria Local Enterprise Partnership",
+        "Cumbria Local Resilience Forum",
+    }
+    csv_text = web.get("/api/queries/council-resources", query_string={"format": "csv"}).get_data(as_text=True)
+    assert list(csv.DictReader(io.StringIO(csv_text)))[0].keys() >= {"partnership", "year", "kind", "total"}
+    bad = web.get("/api/queries/bodies-sharing-partnerships", query_string={"more_than": "many"})
+    assert bad.status_code == 400 and "more_than" in bad.get_json()["error"]
+    assert web.get("/api/queries/no-such-query").status_code == 404
+
+
+def test_every_saved_query_has_a_title_and_parses(sample_store):
+    import pyoxigraph
+
+    for query in saved_queries():
+        assert query.title and query.description, query.name
+        pyoxigraph.Store().query(query.text, prefixes=__import__("service.namespaces", fromlist=["PREFIXES"]).PREFIXES)
+
+
+def test_json_api_and_openapi(web):
+    partnerships = web.get("/api/partnerships").get_json()
+    assert len(partnerships) == 8 and all("violations" in p for p in partnerships)
+    assert any(b["name"] == "Cumbria CVS" for b in web.get("/api/bodies").get_json())
+    assert any(p["name"] == "Cllr Quinn Sampleton" for p in web.get("/api/people").get_json())
+    assert web.get("/api/findings").get_json()
+    spec = web.get("/api/openapi.json").get_json()
+    documented = set(spec["paths"])
+    routes = {
+        r.rule.replace("<name>", "{name}") for r in web.application.url_map.iter_rules() if r.rule.startswith("/api/")
+    }
+    assert routes - {"/api/openapi.json"} <= documented
