@@ -185,6 +185,7 @@ class PK(DefinedNamespace):
     reviewOutcome: URIRef
     reviewedCommitment: URIRef
     scope: URIRef
+    scorecard: URIRef
     scrutinises: URIRef
     seatCount: URIRef
     seatsOn: URIRef

@@ -98,3 +98,27 @@ def test_json_api_and_openapi(web):
         r.rule.replace("<name>", "{name}") for r in web.application.url_map.iter_rules() if r.rule.startswith("/api/")
     }
     assert routes - {"/api/openapi.json"} <= documented
+
+
+def test_a_partnership_page_has_everything_policy_staff_ask_for(web):
+    page = web.get("/id/partnership/cambridge-community-safety-partnership").get_data(as_text=True)
+    assert '<a href="/obligation/CAM-4c">CAM-4c</a>' in page
+    assert "Agendas and reports can be accessed from the council" in page  # the seed text of the clause
+    assert '<td class="Violation">2025-04-16 (3 days)</td>' in page  # the Easter agenda, flagged
+    assert "2025-04-14" in page  # the latest date it could have gone up
+    assert "Cllr Quinn Sampleton" in page and "lead member" in page
+    assert "2026-27" in page and "Scorecard" in page
+    csp = web.get("/id/partnership/cumbria-strategic-partnership").get_data(as_text=True)
+    assert "Jointly commission a county-wide social prescribing service" in csp and "<td>for</td>" in csp
+    assert "CSP CLB" in csp and "Government Office for the North West" in csp
+
+
+def test_an_organisation_page_shows_who_it_sits_with(web):
+    page = web.get("/id/organisation/cumbria-cvs").get_data(as_text=True)
+    assert "Cumbria Strategic Partnership" in page
+    assert "Cumbria Constabulary" in page and "Who it sits with" in page
+
+
+def test_a_person_page_lists_every_appointment(web):
+    page = web.get("/id/person/quinn-sampleton").get_data(as_text=True)
+    assert page.count("<tr><td><a href=") == 5  # lead member counts once, not also as representative

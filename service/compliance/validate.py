@@ -9,6 +9,7 @@ own and PROV-O metadata in the runs graph.
 from __future__ import annotations
 
 import hashlib
+import json
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
@@ -447,6 +448,7 @@ def save_run(store: Store, run: Run) -> None:
         (PK.warningCount, Literal(counts["Warning"])),
         (PK.infoCount, Literal(counts["Info"])),
         (PK.reportGraph, graph),
+        (PK.scorecard, Literal(json.dumps(run.scorecard, sort_keys=True), datatype=RDF.JSON)),
         (PROV.used, GRAPH["shapes"]),
     ):
         meta.add((subject, p, o))
@@ -468,6 +470,16 @@ class RunSummary:
     violations: int
     warnings: int
     infos: int
+
+
+def stored_scorecard(store: Store, run_id: str) -> dict:
+    """The scorecard a stored run kept (empty if it kept none)."""
+    rows = list(
+        store.query(
+            f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{ <{ID["run/" + run_id]}> pk:scorecard ?card }} }}"""
+        )
+    )
+    return json.loads(rows[0]["card"].value) if rows else {}
 
 
 def list_runs(store: Store) -> list[RunSummary]:

@@ -105,6 +105,14 @@ def _resource(iri: str, extension: str | None) -> Response:
         response = Response(graph_bytes(described, fmt, PREFIXES), mimetype=GRAPH_TYPES[fmt][0])
         response.headers["Vary"] = "Accept"
         return response
+    from .entities import kind_of, organisation_page, partnership_page, person_page
+
+    pages = {"partnership": partnership_page, "organisation": organisation_page, "person": person_page}
+    kind = kind_of(iri)
+    if kind in pages:
+        response = Response(pages[kind](iri), mimetype="text/html")
+        response.headers["Vary"] = "Accept"
+        return response
     return _page(iri, described)
 
 
@@ -120,6 +128,7 @@ def _page(iri: str, described) -> Response:
     incoming = run_query(
         store, f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }} LIMIT 200", union_default_graph=True, name="incoming"
     ).rows
+    incoming = [(s, p) for s, p in incoming if type(s).__name__ == "NamedNode"]
     incoming_labels = _labels(store, {s.value for s, _ in incoming} | {p.value for _, p in incoming})
     labels.update(incoming_labels)
     html = render_template(
@@ -138,7 +147,7 @@ def _page(iri: str, described) -> Response:
 
 
 def _labels(store, iris: set[str]) -> dict[str, str]:
-    iris = {i for i in iris if i and not any(c in i for c in '<>" {}|^`\\')}
+    iris = {i for i in iris if i and ":" in i and not any(c in i for c in '<>" {}|^`\\')}
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in sorted(iris))
