@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-store conformance
+.PHONY: run test install lint bench clean-store conformance chromium
 
 # Create the virtual environment and install the project (again only when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -22,9 +22,13 @@ run: $(STAMP)
 
 # Install what the tests need and run every test: the W3C SPARQL conformance suites against a live
 # server first, then pytest (whose closing line stays the last one).
-test: $(STAMP)
+test: $(STAMP) chromium
 	$(BIN)/python tests/conformance/run_conformance.py
 	$(BIN)/python -m pytest
+
+# Debian's Chromium for the browser test (Playwright drives it; no browser is downloaded). Quick when present.
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
 # The W3C SPARQL 1.1 query suite and protocol checks against a freshly started server.
 conformance: $(STAMP)

@@ -1,0 +1,86 @@
+"""End to end in a real headless Chromium (Debian's package, driven by Playwright): the dashboard, a
+partnership page and a saved query, against a running server. Screenshots go to var/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = ROOT / "var" / "screenshots"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("browser")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PARTNERKG_STORE=str(tmp / "store"), PARTNERKG_TOKENS=str(tmp / "t.json"))
+    cli = [sys.executable, "-m", "service.cli"]
+    subprocess.run(cli + ["init"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        cli + ["validate", "--as-at", "2026-11-22", "--fail-on", "none"], env=env, check=True, capture_output=True
+    )
+    with open(tmp / "serve.log", "wb") as log:
+        process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=2).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+
+
+@pytest.mark.slow
+def test_dashboard_partnership_and_a_saved_query_in_chromium(server):
+    assert Path(CHROMIUM).exists(), "Debian's chromium is missing: `make test` installs it"
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(server + "/")
+        assert page.locator("h1").inner_text() == "Partnership working at a glance"
+        page.screenshot(path=str(SHOTS / "dashboard.png"), full_page=True)
+
+        page.click("text=Partnerships")
+        page.fill("#q", "community safety")
+        page.click("button:has-text('Filter')")
+        page.click("text=Cambridge Community Safety Partnership")
+        assert page.locator("h1").inner_text() == "Cambridge Community Safety Partnership"
+        assert page.locator("a[href='/obligation/CAM-4c']").count() >= 1
+        page.screenshot(path=str(SHOTS / "partnership.png"), full_page=True)
+
+        page.goto(server + "/queries")
+        page.click("text=Observers who voted")
+        page.click("button:has-text('Run')")
+        assert "Government Office for the North West" in page.locator("table").inner_text()
+        page.screenshot(path=str(SHOTS / "saved-query.png"), full_page=True)
+        browser.close()
+    for name in ("dashboard", "partnership", "saved-query"):
+        assert (SHOTS / f"{name}.png").stat().st_size > 10_000
