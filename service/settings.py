@@ -100,13 +100,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "union_default_graph",
         True,
-        "Query the union of all named graphs as the default graph (false: the store's own default graph, as the W3C tests need).",
+        "Query the union of all named graphs as the default graph while the store's own default graph is empty (false: always the store's own default graph).",
         _boolean,
     ),
     Setting(
         "service_allowlist", "", "Space-separated SPARQL endpoints that SERVICE may call; any other SERVICE is refused."
     ),
-    Setting("tokens", "var/tokens.json", "File of hashed bearer tokens for writes (partnerkg token create)."),
+    Setting("tokens", "", "File of hashed bearer tokens for writes (partnerkg token create); empty: beside the store, STORE-tokens.json."),
     Setting("max_upload_mb", 64, "Largest request body accepted, in MiB.", _positive_int),
     Setting(
         "day_counting",
@@ -156,6 +156,9 @@ class Settings:
             if overrides.get(setting.name) is not None:
                 value = overrides[setting.name]
             values[setting.name] = value
+        if not values["tokens"]:
+            store = values["store"].rstrip("/")
+            values["tokens"] = store + "-tokens.json"
         return cls(**values)
 
     def as_dict(self) -> dict[str, Any]:

@@ -55,6 +55,9 @@ class Store(Protocol):
     def quad_count(self) -> int:
         """How many quads the store holds, default graph included."""
 
+    def default_graph_is_empty(self) -> bool:
+        """True when the store's own default graph holds nothing."""
+
     def is_empty(self) -> bool:
         """True when the store holds no quad at all."""
 

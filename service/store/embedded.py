@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import NamedNode, Quad, RdfFormat
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 from pyoxigraph import Store as OxStore
 
 from ..namespaces import PREFIXES
@@ -88,6 +88,10 @@ class EmbeddedStore:
     def quad_count(self) -> int:
         """How many quads the store holds."""
         return len(self._store)
+
+    def default_graph_is_empty(self) -> bool:
+        """True when the store's own default graph holds nothing (partnerkg's loads never write it)."""
+        return next(iter(self._store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None
 
     def is_empty(self) -> bool:
         """True when the store holds no quad."""
