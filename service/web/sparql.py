@@ -126,7 +126,9 @@ def sparql() -> Response:
             row_cap=settings.row_cap,
             default_graphs=default,
             named_graphs=named,
-            union_default_graph=settings.union_default_graph,
+            # the union of the named graphs while the store's own default graph is empty: the register
+            # never writes it, and data someone puts there (PUT /data?default) is queried as itself
+            union_default_graph=settings.union_default_graph and get_store().default_graph_is_empty(),
             service_allowlist=tuple(settings.service_allowlist.split()),
         )
     except SyntaxError as exc:
