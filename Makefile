@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-store conformance chromium
+.PHONY: run test install lint bench clean-store conformance chromium assets
 
 # Create the virtual environment and install the project (again only when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -15,14 +15,26 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
+# The SPARQL editor (YASGUI, MIT) from the npm registry, copied into the package's static files.
+YASGUI_VERSION := 4.6.2
+YASGUI := service/web/static/vendor/yasgui/yasgui.min.js
+$(YASGUI):
+	npm install --silent --no-audit --no-fund --no-package-lock --prefix var/npm @zazuko/yasgui@$(YASGUI_VERSION)
+	mkdir -p service/web/static/vendor/yasgui
+	cp var/npm/node_modules/@zazuko/yasgui/build/yasgui.min.js var/npm/node_modules/@zazuko/yasgui/build/yasgui.min.css \
+	   var/npm/node_modules/@zazuko/yasgui/LICENSE service/web/static/vendor/yasgui/ 2>/dev/null || \
+	cp var/npm/node_modules/@zazuko/yasgui/build/yasgui.min.js var/npm/node_modules/@zazuko/yasgui/build/yasgui.min.css service/web/static/vendor/yasgui/
+
+assets: $(YASGUI)
+
 # Install, load the sample into the embedded store if it is empty, and serve on 127.0.0.1:8080.
-run: $(STAMP)
+run: $(STAMP) assets
 	$(BIN)/partnerkg init --sample --if-empty
 	exec $(BIN)/partnerkg serve
 
 # Install what the tests need and run every test: the W3C SPARQL conformance suites against a live
 # server first, then pytest (whose closing line stays the last one).
-test: $(STAMP) chromium
+test: $(STAMP) chromium assets
 	$(BIN)/python tests/conformance/run_conformance.py
 	$(BIN)/python -m pytest
 

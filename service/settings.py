@@ -106,7 +106,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "service_allowlist", "", "Space-separated SPARQL endpoints that SERVICE may call; any other SERVICE is refused."
     ),
-    Setting("tokens", "", "File of hashed bearer tokens for writes (partnerkg token create); empty: beside the store, STORE-tokens.json."),
+    Setting(
+        "tokens",
+        "",
+        "File of hashed bearer tokens for writes (partnerkg token create); empty: beside the store, STORE-tokens.json.",
+    ),
     Setting("max_upload_mb", 64, "Largest request body accepted, in MiB.", _positive_int),
     Setting(
         "day_counting",

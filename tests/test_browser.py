@@ -81,6 +81,16 @@ def test_dashboard_partnership_and_a_saved_query_in_chromium(server):
         page.click("button:has-text('Run')")
         assert "Government Office for the North West" in page.locator("table").inner_text()
         page.screenshot(path=str(SHOTS / "saved-query.png"), full_page=True)
+
+        outside = []
+        page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
+        page.goto(server + "/query")
+        page.wait_for_selector(".yasqe")
+        page.click(".yasqe_queryButton")
+        page.wait_for_selector(".yasr table, .yasr .dataTable", timeout=20_000)
+        assert "Cambridgeshire Together" in page.locator(".yasr").inner_text()
+        page.screenshot(path=str(SHOTS / "sparql-editor.png"), full_page=True)
+        assert outside == [], f"the editor reached outside this service: {outside[:3]}"
         browser.close()
-    for name in ("dashboard", "partnership", "saved-query"):
+    for name in ("dashboard", "partnership", "saved-query", "sparql-editor"):
         assert (SHOTS / f"{name}.png").stat().st_size > 10_000

@@ -37,6 +37,10 @@ def test_partnerships_search_and_filters(web):
     assert "Cumbria Local Enterprise Partnership" in closed and closed.count('<a href="/id/partnership/') == 1
     by_council = web.get("/partnerships", query_string={"council": "Cambridge City Council"}).get_data(as_text=True)
     assert by_council.count('<a href="/id/partnership/') == 4
+    csp_breaches = web.get(
+        "/partnerships", query_string={"breach": "Cumbria Strategic Partnership: Principles of Partnership Working"}
+    )
+    assert csp_breaches.get_data(as_text=True).count('<a href="/id/partnership/') == 1
 
 
 def test_obligations_page_shows_shapes_and_breaches(web):
@@ -117,6 +121,15 @@ def test_an_organisation_page_shows_who_it_sits_with(web):
     page = web.get("/id/organisation/cumbria-cvs").get_data(as_text=True)
     assert "Cumbria Strategic Partnership" in page
     assert "Cumbria Constabulary" in page and "Who it sits with" in page
+
+
+def test_the_sparql_editor_page_points_at_our_endpoint(web):
+    page = web.get("/query").get_data(as_text=True)
+    assert "vendor/yasgui/yasgui.min.js" in page and 'window.location.origin + "/sparql"' in page
+    assert "PREFIX pk: <https://w3id.org/partnerkg/def#>" in page.replace("\\u003c", "<").replace("\\u003e", ">")
+    script = web.get("/static/vendor/yasgui/yasgui.min.js")
+    assert script.status_code == 200
+    script.close()
 
 
 def test_a_person_page_lists_every_appointment(web):

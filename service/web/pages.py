@@ -112,8 +112,9 @@ def partnership_rows() -> list[dict[str, object]]:
 @bp.get("/partnerships")
 def partnerships() -> str:
     """Searchable, filterable list."""
-    q, status, council = (request.args.get(k, "").strip() for k in ("q", "status", "council"))
+    q, status, council, breach = (request.args.get(k, "").strip() for k in ("q", "status", "council", "breach"))
     rows = partnership_rows()
+    breached = _breached_frameworks()
     statuses = sorted({r["status"] for r in rows if r["status"]})
     councils = sorted({c for r in rows for c in r["councils"]})
     shown = [
@@ -214,6 +215,18 @@ def queries(name: str | None = None):
         local=local_path,
         params=urlencode(given),
     ), status
+
+
+@bp.get("/query")
+def editor() -> str:
+    """The SPARQL editor (YASGUI), pointed at this service's endpoint."""
+    from ..namespaces import PREFIXES
+
+    chosen = ("pk", "org", "foaf", "dcterms", "skos", "rdfs", "xsd", "code")
+    initial = "".join(f"PREFIX {p}: <{PREFIXES[p]}>\n" for p in chosen) + (
+        "\nSELECT ?partnership ?name WHERE {\n  ?partnership a pk:Partnership ; rdfs:label ?name .\n} ORDER BY ?name\n"
+    )
+    return render_template("query.html", initial=initial)
 
 
 @bp.get("/healthz")
