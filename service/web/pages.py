@@ -123,10 +123,37 @@ def partnerships() -> str:
         if (not q or q.lower() in str(r["name"]).lower())
         and (not status or r["status"] == status)
         and (not council or council in r["councils"])
+        and (not breach or breach in breached.get(r["p"], ()))
     ]
+    frameworks = sorted({f for fs in breached.values() for f in fs})
     return render_template(
-        "partnerships.html", rows=shown, q=q, status=status, council=council, statuses=statuses, councils=councils
+        "partnerships.html",
+        rows=shown,
+        q=q,
+        status=status,
+        council=council,
+        breach=breach,
+        statuses=statuses,
+        councils=councils,
+        frameworks=frameworks,
     )
+
+
+def _breached_frameworks() -> dict[str, set[str]]:
+    """For each partnership, the frameworks with violations in the latest run."""
+    run = latest_run()
+    if run is None:
+        return {}
+    out: dict[str, set[str]] = {}
+    rows = select(
+        f"""SELECT DISTINCT ?p ?framework WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
+            ?r pk:forPartnership ?p ; dcterms:source ?o ; sh:resultSeverity sh:Violation }}
+            ?o skos:inScheme/skos:prefLabel ?framework }}""",
+        "breached frameworks",
+    )
+    for r in rows:
+        out.setdefault(r["p"], set()).add(r["framework"])
+    return out
 
 
 @bp.get("/obligations")
