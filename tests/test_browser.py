@@ -82,6 +82,9 @@ def test_dashboard_partnership_and_a_saved_query_in_chromium(server):
         assert "Government Office for the North West" in page.locator("table").inner_text()
         page.screenshot(path=str(SHOTS / "saved-query.png"), full_page=True)
 
+        page.goto(server + "/network")
+        page.screenshot(path=str(SHOTS / "network.png"), full_page=True)
+
         outside = []
         page.on("request", lambda r: outside.append(r.url) if not r.url.startswith(server) else None)
         page.goto(server + "/query")

@@ -135,3 +135,9 @@ def test_the_sparql_editor_page_points_at_our_endpoint(web):
 def test_a_person_page_lists_every_appointment(web):
     page = web.get("/id/person/quinn-sampleton").get_data(as_text=True)
     assert page.count("<tr><td><a href=") == 5  # lead member counts once, not also as representative
+
+
+def test_the_network_view_draws_who_sits_with_whom(web):
+    page = web.get("/network").get_data(as_text=True)
+    assert "<svg" in page and page.count("<line ") >= 20
+    assert "Cumbria CVS" in page and '<a href="/id/organisation/cumbria-cvs">' in page

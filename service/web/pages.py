@@ -244,6 +244,38 @@ def queries(name: str | None = None):
     ), status
 
 
+@bp.get("/network")
+def network() -> str:
+    """Partnerships and their member organisations, as a drawing and a table."""
+    from .linked import local_path
+
+    rows = select(
+        """SELECT DISTINCT ?p ?pname ?o ?oname WHERE {
+        ?p a pk:Partnership ; rdfs:label ?pname . ?m org:member ?o ; org:organization ?where . ?o rdfs:label ?oname .
+        FILTER (?where = ?p || EXISTS { ?p org:hasSubOrganization ?where }) } ORDER BY ?pname ?oname""",
+        "network",
+    )
+    by_org: dict[str, dict] = {}
+    for r in rows:
+        entry = by_org.setdefault(r["o"], {"name": r["oname"], "path": local_path(r["o"]) or r["o"], "where": []})
+        entry["where"].append(r["pname"])
+    organisations = sorted(by_org.values(), key=lambda o: (-len(o["where"]), o["name"]))
+    names = sorted({(r["p"], r["pname"]) for r in rows}, key=lambda x: x[1])
+    step_o = 22
+    height = max(len(organisations) * step_o, len(names) * 40) + 40
+    step_p = (height - 40) / max(len(names), 1)
+    partnerships = [
+        {"name": n, "path": local_path(p) or p, "y": 20 + step_p * (i + 0.5)} for i, (p, n) in enumerate(names)
+    ]
+    for i, o in enumerate(organisations):
+        o["y"], o["count"] = 20 + step_o * i + step_o / 2, len(o["where"])
+    y_of_p = {p["name"]: p["y"] for p in partnerships}
+    edges = [{"y1": y_of_p[w], "y2": o["y"]} for o in organisations for w in o["where"]]
+    return render_template(
+        "network.html", partnerships=partnerships, organisations=organisations, edges=edges, height=height
+    )
+
+
 @bp.get("/query")
 def editor() -> str:
     """The SPARQL editor (YASGUI), pointed at this service's endpoint."""
