@@ -3,16 +3,11 @@ partnership page and a saved query, against a running server. Screenshots go to 
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
+from serving import running_server
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = ROOT / "var" / "screenshots"
@@ -31,28 +26,9 @@ FLAGS = [
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("browser")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, PARTNERKG_STORE=str(tmp / "store"), PARTNERKG_TOKENS=str(tmp / "t.json"))
-    cli = [sys.executable, "-m", "service.cli"]
-    subprocess.run(cli + ["init"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        cli + ["validate", "--as-at", "2026-11-22", "--fail-on", "none"], env=env, check=True, capture_output=True
-    )
-    with open(tmp / "serve.log", "wb") as log:
-        process = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=2).close()
-            break
-        except OSError:
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
+    folder = tmp_path_factory.mktemp("browser")
+    with running_server(folder, ("init",), ("validate", "--as-at", "2026-11-22", "--fail-on", "none")) as (base, _):
+        yield base
 
 
 @pytest.mark.slow

@@ -9,6 +9,7 @@ import time
 
 import pytest
 from rdflib import Graph
+from serving import running_server
 
 from service import create_app
 from service.auth import TokenStore
@@ -220,34 +221,10 @@ def test_tokens_are_printed_once_and_stored_hashed(cli, tmp_path, monkeypatch):
 
 @pytest.mark.slow
 def test_sparqlwrapper_against_a_running_server(tmp_path):
-    import os
-    import socket
-    import subprocess
-    import sys
-    import urllib.request
-
     from SPARQLWrapper import JSON, SPARQLWrapper
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = dict(os.environ, PARTNERKG_STORE=str(tmp_path / "store"), PARTNERKG_TOKENS=str(tmp_path / "t.json"))
-    subprocess.run([sys.executable, "-m", "service.cli", "init"], env=env, check=True, capture_output=True)
-    with open(tmp_path / "serve.log", "wb") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "service.cli", "serve", "--port", str(port)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
-        client = SPARQLWrapper(f"http://127.0.0.1:{port}/sparql")
+    with running_server(tmp_path, ("init",)) as (base, _):
+        client = SPARQLWrapper(base + "/sparql")
         client.setQuery(
             "PREFIX pk: <https://w3id.org/partnerkg/def#> SELECT (COUNT(*) AS ?n) WHERE { ?m a pk:Meeting }"
         )
@@ -256,7 +233,4 @@ def test_sparqlwrapper_against_a_running_server(tmp_path):
         assert int(answer["results"]["bindings"][0]["n"]["value"]) == 41
         client.setMethod("POST")
         assert int(client.query().convert()["results"]["bindings"][0]["n"]["value"]) == 41
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
     assert "/sparql" in (tmp_path / "serve.log").read_text()  # each request is logged with its time

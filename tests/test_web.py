@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
 import time
 import urllib.request
 
 import pytest
+from serving import running_server
 
 from service import create_app
 from service.settings import Settings
@@ -23,37 +21,13 @@ def test_start_page_lists_the_graphs(sample_store):
     assert health["status"] == "ok" and health["quads"] == sample_store.quad_count()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.mark.slow
 def test_serve_runs_a_waitress_server_that_stays_up(tmp_path):
-    port = _free_port()
-    store = str(tmp_path / "store")
-    subprocess.run([sys.executable, "-m", "service.cli", "--store", store, "init"], check=True, capture_output=True)
-    log = open(tmp_path / "serve.log", "wb")  # noqa: SIM115 - closed in finally
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "service.cli", "--store", store, "serve", "--port", str(port)],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        body, server = b"", ""
-        for _ in range(100):
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as response:
-                    body, server = response.read(), response.headers.get("Server", "")
-                break
-            except OSError:
-                time.sleep(0.1)
-        assert b"graph/sample/people" in body
+    with running_server(tmp_path, ("init",)) as (base, _):
+        with urllib.request.urlopen(base + "/", timeout=5) as response:
+            body, server = response.read(), response.headers.get("Server", "")
+        assert b"partnerships" in body
         assert "waitress" in server
         time.sleep(0.5)
-        assert proc.poll() is None, "the server stopped by itself"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        log.close()
+        with urllib.request.urlopen(base + "/healthz", timeout=5) as response:
+            assert response.status == 200  # still up

@@ -5,60 +5,28 @@ free port on 127.0.0.1. Prints each suite's result and exits 1 below the floors 
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/serving.py
+from serving import cli, running_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITES = ROOT.parent / "shared" / "conformance" / "sparql"
 FLOORS = {"run_sparql_suite.py": 209, "protocol_checks.py": 34}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def main() -> int:
     if not SUITES.is_dir():
         print(f"conformance: {SUITES} is missing (shared/ must sit beside the checkout)")
         return 1
-    tmp = Path(tempfile.mkdtemp(prefix="partnerkg-conformance-"))
-    env = dict(
-        os.environ,
-        PARTNERKG_STORE=str(tmp / "store"),
-        PARTNERKG_TOKENS=str(tmp / "tokens.json"),
-        PARTNERKG_UNION_DEFAULT_GRAPH="false",
-        PARTNERKG_LOG_LEVEL="WARNING",
-    )
-    cli = [sys.executable, "-m", "service.cli"]
-    token = (
-        subprocess.run(
-            cli + ["token", "create", "--name", "conformance"], env=env, check=True, capture_output=True, text=True
-        )
-        .stdout.strip()
-        .splitlines()[-1]
-    )
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    with open(tmp / "serve.log", "wb") as log:
-        server = subprocess.Popen(cli + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    folder = Path(tempfile.mkdtemp(prefix="partnerkg-conformance-"))
     failed = False
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=2).close()
-                break
-            except OSError:
-                time.sleep(0.1)
+    with running_server(folder, union_default_graph="false", log_level="WARNING") as (base, env):
+        token = cli(env, "token", "create", "--name", "conformance").strip().splitlines()[-1]
         args = [
             "--query-url",
             base + "/sparql",
@@ -80,9 +48,6 @@ def main() -> int:
             if passed < floor:
                 failed = True
                 print(run.stdout[-3000:], run.stderr[-2000:])
-    finally:
-        server.send_signal(signal.SIGTERM)
-        server.wait(timeout=20)
     return 1 if failed else 0
 
 

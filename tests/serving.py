@@ -1,0 +1,54 @@
+"""Starting a real partnerkg server for the tests that need one: a free port on 127.0.0.1, its own
+store, and a stop that waits for it."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+CLI = [sys.executable, "-m", "service.cli"]
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def cli(env: dict[str, str], *args: str) -> str:
+    """Run the partnerkg command with this environment; its standard output."""
+    return subprocess.run(CLI + list(args), env=env, check=True, capture_output=True, text=True).stdout
+
+
+@contextlib.contextmanager
+def running_server(folder: Path, *before: tuple[str, ...], **settings: str) -> Iterator[tuple[str, dict[str, str]]]:
+    """A server on a store in folder (settings as PARTNERKG_* values), after running the `before`
+    commands on that store; yields its base URL and environment."""
+    env = dict(os.environ, PARTNERKG_STORE=str(folder / "store"), PARTNERKG_TOKENS=str(folder / "tokens.json"))
+    env.update({"PARTNERKG_" + k.upper(): v for k, v in settings.items()})
+    for command in before:
+        cli(env, *command)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = open(folder / "serve.log", "wb")  # noqa: SIM115 - closed below, after the server stops
+    process = subprocess.Popen(CLI + ["serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        yield base, env
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()
