@@ -72,6 +72,12 @@ def financial_year(day: date) -> str:
     return f"{first}-{str(first + 1)[-2:]}"
 
 
+LINKS = (PK.meetingOf, PK.atMeeting, ORG.organization, PK.actionOf, PK.committedTo, PK.assesses, PK.affectsPartnership)
+"""A thing belongs to the partnership its link points to (a meeting to whoever holds it)."""
+PARTS = (PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome)
+"""What a partnership has belongs to it."""
+
+
 def partnership_of(graph: Graph) -> dict[Node, Node]:
     """Each partnership, its bodies, and everything that hangs off them, mapped to its partnership."""
     owner: dict[Node, Node] = {}
@@ -81,20 +87,11 @@ def partnership_of(graph: Graph) -> dict[Node, Node]:
             owner[body] = p
     for body, p in graph.subject_objects(PK.partOfPartnership):
         owner.setdefault(body, p)
-    links = (
-        PK.meetingOf,
-        PK.atMeeting,
-        ORG.organization,
-        PK.actionOf,
-        PK.committedTo,
-        PK.assesses,
-        PK.affectsPartnership,
-    )
-    for predicate in links:
+    for predicate in LINKS:
         for subject, target in graph.subject_objects(predicate):
             if target in owner:
                 owner.setdefault(subject, owner[target])
-    for predicate in (PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome):
+    for predicate in PARTS:
         for p, part in graph.subject_objects(predicate):
             if p in owner:
                 owner.setdefault(part, owner[p])
