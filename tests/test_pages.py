@@ -41,11 +41,16 @@ def test_partnerships_search_and_filters(web):
         "/partnerships", query_string={"breach": "Cumbria Strategic Partnership: Principles of Partnership Working"}
     )
     assert csp_breaches.get_data(as_text=True).count('<a href="/id/partnership/') == 1
+    faith = web.get("/partnerships", query_string={"sector": "faith sector"}).get_data(as_text=True)
+    assert faith.count('<a href="/id/partnership/') == 2  # the CSP (Churches Together) and the CCSP (Inter-Faith Group)
 
 
 def test_obligations_page_shows_shapes_and_breaches(web):
     page = web.get("/obligations").get_data(as_text=True)
     assert page.count('<a href="/obligation/') == 50
+    # CAM-4c: broken by the Community Safety Partnership only, met by the three other Cambridge partnerships
+    row = page[page.index('<a href="/obligation/CAM-4c">') :].split("</tr>")[0]
+    assert '<td class="n">3</td><td class="n s-not-met">1</td>' in row
     assert 'href="/shape/CAM-4c"' in page
 
 

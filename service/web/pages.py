@@ -7,7 +7,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, jsonify, render_template, request
 
-from ..compliance.validate import RUN_GRAPH_PREFIX, ValidationError, diff_runs, list_runs
+from ..compliance.validate import RUN_GRAPH_PREFIX, ValidationError, diff_runs, list_runs, stored_scorecard
 from ..queries import QueryError, run_query
 from ..queries.saved import get_saved, run_saved, saved_queries
 
@@ -112,9 +112,12 @@ def partnership_rows() -> list[dict[str, object]]:
 @bp.get("/partnerships")
 def partnerships() -> str:
     """Searchable, filterable list."""
-    q, status, council, breach = (request.args.get(k, "").strip() for k in ("q", "status", "council", "breach"))
+    q, status, council, breach, sector = (
+        request.args.get(k, "").strip() for k in ("q", "status", "council", "breach", "sector")
+    )
     rows = partnership_rows()
     breached = _breached_frameworks()
+    sectors = _member_sectors()
     statuses = sorted({r["status"] for r in rows if r["status"]})
     councils = sorted({c for r in rows for c in r["councils"]})
     shown = [
@@ -124,6 +127,7 @@ def partnerships() -> str:
         and (not status or r["status"] == status)
         and (not council or council in r["councils"])
         and (not breach or breach in breached.get(r["p"], ()))
+        and (not sector or sector in sectors.get(r["p"], ()))
     ]
     frameworks = sorted({f for fs in breached.values() for f in fs})
     return render_template(
@@ -137,6 +141,20 @@ def partnerships() -> str:
         councils=councils,
         frameworks=frameworks,
     )
+
+
+def _member_sectors() -> dict[str, set[str]]:
+    """For each partnership, the sectors of its member organisations (third-sector kinds count as third sector too)."""
+    out: dict[str, set[str]] = {}
+    rows = select(
+        """SELECT DISTINCT ?p ?sector WHERE { ?p a pk:Partnership .
+        ?m org:member ?o ; org:organization ?where . FILTER (?where = ?p || EXISTS { ?p org:hasSubOrganization ?where })
+        ?o pk:sector/skos:broader* ?s . ?s skos:prefLabel ?sector }""",
+        "member sectors",
+    )
+    for r in rows:
+        out.setdefault(r["p"], set()).add(r["sector"])
+    return out
 
 
 def _breached_frameworks() -> dict[str, set[str]]:
@@ -174,22 +192,22 @@ def obligations() -> str:
         "obligation shapes",
     )
     run = latest_run()
-    broken: dict[str, int] = {}
+    tally: dict[str, dict[str, int]] = {}
     if run is not None:
-        for r in select(
-            f"""SELECT ?o (COUNT(DISTINCT ?p) AS ?n) WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
-                ?r dcterms:source ?o ; pk:forPartnership ?p }} }} GROUP BY ?o""",
-            "obligations broken",
-        ):
-            broken[r["o"]] = int(r["n"])
+        for card in stored_scorecard(_store(), run.id).values():
+            for oid, row in card["obligations"].items():
+                counts = tally.setdefault(oid, {})
+                counts[row["status"]] = counts.get(row["status"], 0) + 1
     for r in rows:
         r["shapes"] = [
             {"name": s["shape"].rsplit("/", 1)[-1], "path": local_path(s["shape"]) or s["shape"]}
             for s in shapes
             if s["o"] == r["o"]
         ]
-        r["not_met"] = broken.get(r["o"], 0) if run else "-"
-        r["met"] = int(r["applies"]) - broken.get(r["o"], 0) if run else "-"
+        counts = tally.get(r["id"], {})
+        r["not_met"] = counts.get("not met", 0) if run else "-"
+        r["met"] = counts.get("met", 0) if run else "-"
+        r["no_evidence"] = counts.get("no evidence", 0) if run else "-"
     return render_template("obligations.html", rows=rows)
 
 
