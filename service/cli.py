@@ -381,6 +381,43 @@ def diff(ctx: Context, run_a: str, run_b: str, fmt: str) -> None:
                 click.echo(f"  {info['severity']:<9} {key[0]:<7} {info['message']}")
 
 
+@main.command("import")
+@click.argument("source", type=click.Path(path_type=Path))
+@click.option("--graph", metavar="IRI", help="Named graph to import into (default: one per workbook, named after it).")
+@click.option("--dry-run", is_flag=True, help="Check the register and report what would be imported; write nothing.")
+@click.pass_obj
+def import_(ctx: Context, source: Path, graph: str | None, dry_run: bool) -> None:
+    """Import a register kept as an .xlsx workbook or a folder of CSV files (see `partnerkg template`).
+
+    Every problem is reported with its sheet, row and column, all at once; with any, nothing is written
+    and the exit code is 2. Importing the same register again replaces what it gave before.
+    """
+    from .ingest.spreadsheet import RegisterError, import_register
+
+    if graph is not None and not _is_iri(graph):
+        fail(f"--graph {graph!r} is not an absolute IRI")
+    try:
+        report = import_register(_store(ctx), source, base=ctx.settings.base_iri, graph=graph, dry_run=dry_run)
+    except RegisterError as exc:
+        fail(
+            f"{len(exc.problems)} problem(s) in {source}; nothing was imported:\n"
+            + "\n".join(f"  {p}" for p in exc.problems)
+        )
+    rows = ", ".join(f"{n} {t}" for t, n in report.rows.items())
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"{verb} {report.triples} triples ({rows}) into {report.graph}")
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), required=True, help="The .xlsx file to write.")
+def template(out: Path) -> None:
+    """Write an empty register workbook: one sheet a table, headers, a notes row, lists for coded columns."""
+    from .ingest.spreadsheet import write_template
+
+    write_template(out)
+    click.echo(f"wrote {out}")
+
+
 @main.group()
 def token() -> None:
     """Bearer tokens for writes (/update and /data): create, list, revoke."""

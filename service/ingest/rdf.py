@@ -196,7 +196,7 @@ def _load_into_new_graph(
         raise LoadError([LoadProblem(str(path), str(exc))]) from exc
     # The provenance note is a second, small transaction: a crash between the two leaves the data
     # without its note, never a partial graph.
-    store.write_graphs([], [], append=True, annotations=_notes({target.value: [(path, reader.digest.hexdigest())]}))
+    store.write_graphs([], [], append=True, annotations=provenance({target.value: [(path, reader.digest.hexdigest())]}))
     return LoadReport({target.value: count})
 
 
@@ -207,7 +207,7 @@ def _syntax_problem(path: Path, exc: SyntaxError) -> LoadProblem:
     return LoadProblem(str(path), reason, exc.lineno, exc.offset)
 
 
-def _notes(origin: dict[str, list[tuple[Path, str]]]) -> list[Quad]:
+def provenance(origin: dict[str, list[tuple[Path, str]]]) -> list[Quad]:
     """Provenance of each written graph: modified now, from which files with which checksums."""
     now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
     notes = []
@@ -277,6 +277,6 @@ def load_sources(
             origin.setdefault(name, []).append(source)
     for q in quads:
         counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
-    notes = _notes({name: [(f.path, f.sha256) for f in files] for name, files in origin.items()})
+    notes = provenance({name: [(f.path, f.sha256) for f in files] for name, files in origin.items()})
     store.write_graphs(quads, [NamedNode(n) for n in origin], append=append, annotations=notes)
     return LoadReport(counts)
