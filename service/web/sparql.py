@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import pyoxigraph
 from flask import Blueprint, Response, current_app, request
 
 from ..auth import TokenStore
@@ -160,14 +161,11 @@ def _service_description() -> Response:
 [] a sd:Service ;
     sd:endpoint <{endpoint}> ;
     sd:supportedLanguage sd:SPARQL11Query , sd:SPARQL11Update ;
-    sd:resultFormat{",".join(formats.split(" ")[1:]) if False else formats.replace("> <", "> , <")} ;
+    sd:resultFormat {formats.strip().replace("> <", "> , <")} ;
     sd:feature {union} ;
     sd:defaultDataset [ a sd:Dataset ; sd:defaultGraph [ a sd:Graph ] ] .
 """
-    result = QueryResult(
-        "triples", triples=list(__import__("pyoxigraph").parse(text, __import__("pyoxigraph").RdfFormat.TURTLE))
-    )
-    return _render(result)
+    return _render(QueryResult("triples", triples=list(pyoxigraph.parse(text, pyoxigraph.RdfFormat.TURTLE))))
 
 
 def _authorise() -> Response | None:
@@ -233,7 +231,7 @@ def data() -> Response:
     if problem is not None:
         return problem
     store = get_store()
-    exists = graph is None or store.has_graph(__import__("pyoxigraph").NamedNode(graph))
+    exists = graph is None or store.has_graph(pyoxigraph.NamedNode(graph))
     if request.method in ("GET", "HEAD"):
         if not exists:
             return _error(404, f"no graph {graph}")
@@ -259,8 +257,6 @@ def data() -> Response:
         return _error(
             415, f"send RDF as one of {', '.join(sorted(RDF_UPLOADS))}, not {request.mimetype or 'no content type'}"
         )
-    import pyoxigraph
-
     from ..ingest.rdf import ENTITY_DECLARATION
 
     if fmt == "rdfxml" and ENTITY_DECLARATION in request.get_data():
