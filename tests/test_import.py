@@ -183,6 +183,10 @@ def test_the_cli_import_dry_run_and_errors(cli, tmp_path):
     bad.write_text("hello", encoding="utf-8")
     result = cli("import", str(bad))
     assert result.exit_code == 2 and "not-a-workbook.xlsx" in result.output
+    turtle = tmp_path / "data.ttl"
+    turtle.write_text("<http://x/s> <http://x/p> <http://x/o> .", encoding="utf-8")
+    wrong_kind = cli("import", str(turtle))
+    assert wrong_kind.exit_code == 2 and "data.ttl" in wrong_kind.output and "not a workbook" in wrong_kind.output
 
 
 def test_the_import_document_is_current():

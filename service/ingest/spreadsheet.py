@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pyoxigraph as ox
+from openpyxl.utils.exceptions import InvalidFileException
 from rdflib import Graph
 
 from ..namespaces import GRAPH
@@ -18,6 +19,8 @@ from ..store.terms import quads_into
 from .bootstrap import ONTOLOGY_DIR
 from .rdf import SOURCES_GRAPH, provenance
 from .tables import TABLES, ImportProblem, _codes, read_register, to_graph
+
+WORKBOOK_SUFFIXES = (".xlsx", ".xlsm")
 
 
 class RegisterError(Exception):
@@ -62,9 +65,23 @@ def import_register(
     path = Path(path)
     if not path.exists():
         raise RegisterError([ImportProblem(path.name, 0, "", "", "no such file or folder")])
+    if path.is_file() and path.suffix.lower() not in WORKBOOK_SUFFIXES:
+        raise RegisterError(
+            [
+                ImportProblem(
+                    path.name, 0, "", "", f"not a workbook: use {', '.join(WORKBOOK_SUFFIXES)} or a folder of CSV files"
+                )
+            ]
+        )
     try:
         rows = read_register(path)
-    except (OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:  # what openpyxl raises for a non-workbook
+    except (
+        OSError,
+        ValueError,
+        KeyError,
+        zipfile.BadZipFile,
+        InvalidFileException,
+    ) as exc:  # openpyxl on a non-workbook
         raise RegisterError([ImportProblem(path.name, 0, "", "", f"cannot read it as a workbook: {exc}")]) from exc
     data, problems = to_graph(rows, base, vocabulary())
     if not rows.tables and not problems:
