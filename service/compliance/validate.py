@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
@@ -299,11 +299,11 @@ def validate(
         focus_nodes=focus,
         use_shapes=use_shapes,
     )
-    from .report import render_message  # the message renderer needs the finished run's data
+    from .report import render_message, scorecard  # report imports this module: imported here, not at the top
 
-    findings = _findings(report, shapes, merged, thresholds, render_message)
+    pairs = _findings(report, shapes, merged, thresholds, render_message)
     if partnership is not None:
-        findings = [f for f in findings if partnership in f.partnerships]
+        pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
     scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
     run = Run(
         str(run_iri),
@@ -311,12 +311,11 @@ def validate(
         started,
         datetime.now(UTC),
         scope,
-        findings,
+        [f for _, f in pairs],
         digest(shapes),
         data_digest,
-        _report_graph(report, findings),
+        _report_graph(report, pairs),
     )
-    from .report import scorecard
 
     run.scorecard = scorecard(run, merged, shapes)
     if save:
@@ -324,7 +323,8 @@ def validate(
     return run
 
 
-def _findings(report: Graph, shapes: Graph, data: Graph, thresholds: Thresholds, render) -> list[Finding]:
+def _findings(report: Graph, shapes: Graph, data: Graph, thresholds: Thresholds, render) -> list[tuple[Node, Finding]]:
+    """Each SHACL result as a Finding, paired with the result node it came from, in report order."""
     attribution = Attribution(data)
     findings = []
     for top in report.subjects(RDF.type, SH.ValidationReport):
@@ -338,26 +338,29 @@ def _findings(report: Graph, shapes: Graph, data: Graph, thresholds: Thresholds,
             partnerships = attribution.partnerships(focus, scheme)
             raw = str(report.value(result, SH.resultMessage) or shapes.value(shape, SH.message) or "")
             findings.append(
-                Finding(
-                    obligation=str(data.value(obligation, SKOS.notation) or ""),
-                    obligation_text=str(data.value(obligation, SKOS.definition) or ""),
-                    document=label(data, scheme),
-                    seed=str(data.value(scheme, PK.sourceFile) or ""),
-                    clause=str(data.value(obligation, PK.clause) or ""),
-                    council=label(data, data.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
-                    severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
-                    focus=str(focus),
-                    focus_label=_focus_label(data, focus),
-                    partnerships=tuple(str(p) for p in partnerships),
-                    partnership_labels=tuple(label(data, p) for p in partnerships),
-                    path=_path_text(report, path),
-                    value="" if value is None or value == focus else str(value),
-                    value_label="" if value is None or value == focus else label(data, value),
-                    message=render(raw, data, focus, value, thresholds),
-                    shape=str(shape) if isinstance(shape, URIRef) else str(obligation_of(shapes, shape) or ""),
+                (
+                    result,
+                    Finding(
+                        obligation=str(data.value(obligation, SKOS.notation) or ""),
+                        obligation_text=str(data.value(obligation, SKOS.definition) or ""),
+                        document=label(data, scheme),
+                        seed=str(data.value(scheme, PK.sourceFile) or ""),
+                        clause=str(data.value(obligation, PK.clause) or ""),
+                        council=label(data, data.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+                        severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
+                        focus=str(focus),
+                        focus_label=_focus_label(data, focus),
+                        partnerships=tuple(str(p) for p in partnerships),
+                        partnership_labels=tuple(label(data, p) for p in partnerships),
+                        path=_path_text(report, path),
+                        value="" if value is None or value == focus else str(value),
+                        value_label="" if value is None or value == focus else label(data, value),
+                        message=render(raw, data, focus, value, thresholds),
+                        shape=str(shape) if isinstance(shape, URIRef) else str(obligation_of(shapes, shape) or ""),
+                    ),
                 )
             )
-    findings.sort(key=lambda f: (f.partnership_labels, f.obligation, f.focus, f.value))
+    findings.sort(key=lambda pair: (pair[1].partnership_labels, pair[1].obligation, pair[1].focus, pair[1].value))
     return findings
 
 
@@ -391,41 +394,23 @@ def _path_text(report: Graph, path: Node | None) -> str:
     return "/".join(items)
 
 
-def _report_graph(report: Graph, findings: list[Finding]) -> Graph:
-    """The SHACL report with the readable message and the obligation and partnership on each result."""
+def _report_graph(report: Graph, pairs: list[tuple[Node, Finding]]) -> Graph:
+    """The SHACL report of the kept results, each with its readable message, obligation and partnership."""
     out = Graph()
-    for triple in report:
-        if triple[1] != SH.resultMessage:
-            out.add(triple)
-    results = [r for top in report.subjects(RDF.type, SH.ValidationReport) for r in report.objects(top, SH.result)]
-    for result, finding in zip(_ordered(report, results, findings), findings, strict=False):
+    top = next(report.subjects(RDF.type, SH.ValidationReport))
+    out.add((top, RDF.type, SH.ValidationReport))
+    out.add((top, SH.conforms, Literal(not any(f.severity == "Violation" for _, f in pairs))))
+    for result, finding in pairs:
+        out.add((top, SH.result, result))
+        for triple in report.cbd(result):
+            if triple[1] != SH.resultMessage:
+                out.add(triple)
         out.add((result, SH.resultMessage, Literal(finding.message, lang="en")))
         if finding.obligation:
             out.add((result, DCTERMS.source, OBLIGATION[finding.obligation]))
         for p in finding.partnerships:
             out.add((result, PK.forPartnership, URIRef(p)))
     return out
-
-
-def _ordered(report: Graph, results: list[Node], findings: list[Finding]) -> list[Node]:
-    """The report's result nodes in the order of the (sorted) findings built from them."""
-    remaining = list(results)
-    ordered = []
-    for f in findings:
-        for r in remaining:
-            value = report.value(r, SH.value)
-            value = "" if value is None or str(value) == f.focus else str(value)
-            if (
-                str(report.value(r, SH.focusNode)) == f.focus
-                and value == f.value
-                and _path_text(report, report.value(r, SH.resultPath)) == f.path
-            ):
-                ordered.append(r)
-                remaining.remove(r)
-                break
-        else:
-            ordered.append(BNode())
-    return ordered
 
 
 def save_run(store: Store, run: Run) -> None:
