@@ -7,6 +7,7 @@ import time
 
 from flask import Flask, current_app, g, request
 
+from ..queries import QueryResult, run_query
 from ..store import Store
 
 log = logging.getLogger("partnerkg.web")
@@ -15,6 +16,17 @@ log = logging.getLogger("partnerkg.web")
 def get_store() -> Store:
     """The store of the running application."""
     return current_app.extensions["partnerkg.store"]
+
+
+def limits() -> dict[str, float]:
+    """The configured time limit and row cap, as run_query and run_saved take them."""
+    settings = current_app.config["PARTNERKG"]
+    return {"timeout": settings.query_timeout, "row_cap": settings.row_cap}
+
+
+def query(text: str, name: str, *, union: bool = True) -> QueryResult:
+    """Run a query for a page on the app's store, within the configured limits (union of the graphs by default)."""
+    return run_query(get_store(), text, union_default_graph=union, name=name, **limits())
 
 
 def init_app(app: Flask) -> None:

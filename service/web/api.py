@@ -3,12 +3,13 @@ by the OpenAPI document at /api/openapi.json. Each page's data twin."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from ..compliance.validate import RUN_GRAPH_PREFIX, list_runs
 from ..queries import QueryError
 from ..queries.results import to_csv, to_json
 from ..queries.saved import run_saved, saved_queries
+from . import get_store, limits
 from .pages import latest_run, partnership_rows, select
 
 bp = Blueprint("api", __name__, url_prefix="/api")
@@ -54,7 +55,7 @@ def people():
 @bp.get("/runs")
 def runs():
     """The stored validation runs."""
-    return jsonify([r.__dict__ for r in list_runs(current_app.extensions["partnerkg.store"])])
+    return jsonify([r.__dict__ for r in list_runs(get_store())])
 
 
 @bp.get("/findings")
@@ -93,16 +94,9 @@ def queries():
 @bp.get("/queries/<name>")
 def run(name: str):
     """Run a saved query: parameters as query-string values; SPARQL JSON results, or CSV with format=csv."""
-    settings = current_app.config["PARTNERKG"]
+    given = {k: v for k, v in request.args.items() if k != "format"}
     try:
-        query, result = run_saved(
-            current_app.extensions["partnerkg.store"],
-            name,
-            {k: v for k, v in request.args.items() if k != "format"},
-            union_default_graph=True,
-            timeout=settings.query_timeout,
-            row_cap=settings.row_cap,
-        )
+        query, result = run_saved(get_store(), name, given, union_default_graph=True, **limits())
     except QueryError as exc:
         return jsonify(error=str(exc)), exc.status
     if request.args.get("format") == "csv":

@@ -9,8 +9,9 @@ from flask import current_app, render_template
 from ..compliance.derive import Thresholds
 from ..compliance.validate import RUN_GRAPH_PREFIX, stored_scorecard
 from ..compliance.workdays import Calendar, Counting
+from . import get_store
 from .linked import local_path
-from .pages import _store, latest_run, select
+from .pages import latest_run, select
 
 
 def kind_of(iri: str) -> str | None:
@@ -124,7 +125,7 @@ def partnership_page(iri: str) -> str:
             ORDER BY ?severity ?id""",
             "partnership findings",
         )
-        card = stored_scorecard(_store(), run.id).get(iri, {}).get("obligations", {})
+        card = stored_scorecard(get_store(), run.id).get(iri, {}).get("obligations", {})
     return render_template(
         "partnership.html",
         iri=iri,

@@ -7,9 +7,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, abort, current_app, render_template, request
 
 from ..namespaces import PREFIXES, ROOT
-from ..queries import run_query
 from ..queries.results import GRAPH_TYPES, graph_bytes
-from . import get_store
+from . import query
 
 bp = Blueprint("linked", __name__)
 
@@ -37,19 +36,11 @@ def local_path(iri: str) -> str | None:
 
 
 def _describe(iri: str):
-    query = f"""CONSTRUCT {{ <{iri}> ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 }} WHERE {{
+    text = f"""CONSTRUCT {{ <{iri}> ?p ?o . ?o ?p2 ?o2 . ?o2 ?p3 ?o3 }} WHERE {{
         <{iri}> ?p ?o .
         OPTIONAL {{ ?o ?p2 ?o2 . FILTER (isBlank(?o))
             OPTIONAL {{ ?o2 ?p3 ?o3 . FILTER (isBlank(?o2)) }} }} }}"""
-    settings = current_app.config["PARTNERKG"]
-    return run_query(
-        get_store(),
-        query,
-        union_default_graph=True,
-        timeout=settings.query_timeout,
-        row_cap=settings.row_cap,
-        name="describe",
-    )
+    return query(text, "describe")
 
 
 def _format(explicit: str | None) -> str | None:
@@ -89,13 +80,8 @@ def _resource(iri: str, extension: str | None) -> Response:
     if fmt is None:
         return Response("none of the accepted types is offered\n", status=406, mimetype="text/plain")
     if iri == ROOT + "def" and fmt != "html":  # the ontology's IRI stands for every term in it
-        settings = current_app.config["PARTNERKG"]
-        described = run_query(
-            get_store(),
-            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ROOT}graph/ontology> {{ ?s ?p ?o }} }}",
-            timeout=settings.query_timeout,
-            row_cap=settings.row_cap,
-            name="ontology",
+        described = query(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ROOT}graph/ontology> {{ ?s ?p ?o }} }}", "ontology", union=False
         )
     else:
         described = _describe(iri)
@@ -117,19 +103,16 @@ def _resource(iri: str, extension: str | None) -> Response:
 
 
 def _page(iri: str, described) -> Response:
-    store = get_store()
     named = {t.object.value for t in described.triples if type(t.object).__name__ == "NamedNode"}
-    labels = _labels(store, named | {iri} | {t.predicate.value for t in described.triples})
+    labels = labels_of(named | {iri} | {t.predicate.value for t in described.triples})
     rows = [
         {"predicate": t.predicate.value, "object": t.object, "is_iri": type(t.object).__name__ == "NamedNode"}
         for t in described.triples
         if getattr(t.subject, "value", None) == iri
     ]
-    incoming = run_query(
-        store, f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }} LIMIT 200", union_default_graph=True, name="incoming"
-    ).rows
+    incoming = query(f"SELECT DISTINCT ?s ?p WHERE {{ ?s ?p <{iri}> }} LIMIT 200", "incoming").rows
     incoming = [(s, p) for s, p in incoming if type(s).__name__ == "NamedNode"]
-    incoming_labels = _labels(store, {s.value for s, _ in incoming} | {p.value for _, p in incoming})
+    incoming_labels = labels_of({s.value for s, _ in incoming} | {p.value for _, p in incoming})
     labels.update(incoming_labels)
     html = render_template(
         "resource.html",
@@ -146,16 +129,15 @@ def _page(iri: str, described) -> Response:
     return response
 
 
-def _labels(store, iris: set[str]) -> dict[str, str]:
+def labels_of(iris: set[str]) -> dict[str, str]:
+    """What people call each of these IRIs (its label, name or title), where the store says."""
     iris = {i for i in iris if i and ":" in i and not any(c in i for c in '<>" {}|^`\\')}
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in sorted(iris))
-    rows = run_query(
-        store,
+    rows = query(
         f"""SELECT ?x (SAMPLE(?l) AS ?label) WHERE {{ VALUES ?x {{ {values} }}
         ?x rdfs:label|foaf:name|skos:prefLabel|dcterms:title ?l }} GROUP BY ?x""",
-        union_default_graph=True,
-        name="labels",
+        "labels",
     ).rows
     return {x.value: label.value for x, label in rows if label is not None}

@@ -8,24 +8,17 @@ from urllib.parse import urlencode
 from flask import Blueprint, current_app, jsonify, render_template, request
 
 from ..compliance.validate import RUN_GRAPH_PREFIX, ValidationError, diff_runs, list_runs, stored_scorecard
-from ..queries import QueryError, run_query
+from ..queries import QueryError
 from ..queries.saved import get_saved, run_saved, saved_queries
+from . import get_store, limits
+from . import query as run_web_query
 
 bp = Blueprint("pages", __name__)
 
 
-def _store():  # imported late: service.web imports this module
-    from . import get_store
-
-    return get_store()
-
-
 def select(query: str, name: str) -> list[dict[str, str]]:
     """Rows of a SELECT over the union of the graphs, as plain strings."""
-    settings = current_app.config["PARTNERKG"]
-    result = run_query(
-        _store(), query, union_default_graph=True, timeout=settings.query_timeout, row_cap=settings.row_cap, name=name
-    )
+    result = run_web_query(query, name)
     return [
         {v: (t.value if t is not None else "") for v, t in zip(result.variables, row, strict=True)}
         for row in result.rows
@@ -34,7 +27,7 @@ def select(query: str, name: str) -> list[dict[str, str]]:
 
 def latest_run():
     """The newest run over all partnerships, if any."""
-    runs = [r for r in list_runs(_store()) if r.scope == "all"]
+    runs = [r for r in list_runs(get_store()) if r.scope == "all"]
     return runs[-1] if runs else None
 
 
@@ -75,7 +68,7 @@ def index() -> str:
         )
         for row in summary:
             row["violations"], row["warnings"] = int(row["violations"]), int(row["warnings"])
-    graphs = _store().graphs()
+    graphs = get_store().graphs()
     return render_template(
         "index.html",
         counts=[(k, v) for k, v in counts.items()],
@@ -194,7 +187,7 @@ def obligations() -> str:
     run = latest_run()
     tally: dict[str, dict[str, int]] = {}
     if run is not None:
-        for card in stored_scorecard(_store(), run.id).values():
+        for card in stored_scorecard(get_store(), run.id).values():
             for oid, row in card["obligations"].items():
                 counts = tally.setdefault(oid, {})
                 counts[row["status"]] = counts.get(row["status"], 0) + 1
@@ -214,12 +207,12 @@ def obligations() -> str:
 @bp.get("/runs")
 def runs() -> str:
     """The history of validation runs, and the difference between two of them."""
-    history = list(reversed(list_runs(_store())))
+    history = list(reversed(list_runs(get_store())))
     a, b = request.args.get("a"), request.args.get("b")
     diff = None
     if a and b:
         try:
-            diff = diff_runs(_store(), a, b)
+            diff = diff_runs(get_store(), a, b)
         except ValidationError:
             diff = None
     return render_template("runs.html", runs=history, a=a, b=b, diff=diff)
@@ -229,7 +222,7 @@ def runs() -> str:
 @bp.get("/queries/<name>")
 def queries(name: str | None = None):
     """The catalogue of saved queries, and one of them run with its parameters."""
-    from .linked import _labels, local_path
+    from .linked import labels_of, local_path
 
     if name is None:
         return render_template("queries.html", query=None, queries=saved_queries())
@@ -239,13 +232,10 @@ def queries(name: str | None = None):
         return render_template("queries.html", query=None, queries=saved_queries()), 404
     given = {p.name: request.args[p.name] for p in query.parameters if request.args.get(p.name)}
     result, error, labels = None, None, {}
-    settings = current_app.config["PARTNERKG"]
     try:
-        _, result = run_saved(
-            _store(), name, given, union_default_graph=True, timeout=settings.query_timeout, row_cap=settings.row_cap
-        )
-        labels = _labels(
-            _store(), {t.value for row in result.rows for t in row if t is not None and type(t).__name__ == "NamedNode"}
+        _, result = run_saved(get_store(), name, given, union_default_graph=True, **limits())
+        labels = labels_of(
+            {t.value for row in result.rows for t in row if t is not None and type(t).__name__ == "NamedNode"}
         )
     except QueryError as exc:
         error = str(exc)
@@ -309,4 +299,4 @@ def editor() -> str:
 @bp.get("/healthz")
 def healthz():
     """Liveness: the store answers a query."""
-    return jsonify(status="ok", quads=_store().quad_count())
+    return jsonify(status="ok", quads=get_store().quad_count())
