@@ -257,18 +257,6 @@ def reason(ctx: Context) -> None:
         sys.exit(ExitCode.FINDINGS)
 
 
-def _thresholds(settings: Settings):
-    from .compliance.derive import Thresholds
-
-    return Thresholds(
-        agenda_notice_days=settings.agenda_notice_days,
-        minutes_days=settings.minutes_days,
-        officer_limit=settings.officer_limit,
-        review_months=settings.review_months,
-        day_counting=settings.day_counting,
-    )
-
-
 @main.command()
 @click.option(
     "--partnership", metavar="IRI", help="Validate one partnership only (its own focus nodes, not the whole graph)."
@@ -298,6 +286,7 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
     Each run is kept in the store (its SHACL report in a named graph of its own, with PROV-O
     metadata); see `partnerkg runs` and `partnerkg diff`.
     """
+    from .compliance.derive import Thresholds
     from .compliance.report import FORMATS
     from .compliance.validate import ValidationError
     from .compliance.validate import validate as run_validation
@@ -308,7 +297,7 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
         run = run_validation(
             _store(ctx),
             as_at=as_at.date() if as_at else None,
-            thresholds=_thresholds(ctx.settings),
+            thresholds=Thresholds.from_settings(ctx.settings),
             partnership=partnership,
             framework=framework,
             save=not no_save,

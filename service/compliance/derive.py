@@ -10,7 +10,7 @@ of org:hasSubOrganization, and broader appointment roles (a lead member is a rep
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 
 from dateutil.relativedelta import relativedelta
@@ -44,6 +44,11 @@ class Thresholds:
     officer_limit: int = _default("officer_limit")
     review_months: int = _default("review_months")
     day_counting: str = _default("day_counting")
+
+    @classmethod
+    def from_settings(cls, settings: object) -> Thresholds:
+        """The thresholds a process's settings give (each setting of the same name)."""
+        return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
 
 
 def _date(node: Node | None) -> date | None:

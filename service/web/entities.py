@@ -78,13 +78,7 @@ def partnership_page(iri: str) -> str:
         "meetings",
     )
     calendar = Calendar("ENG", Counting(settings.day_counting))
-    limits = Thresholds(
-        settings.agenda_notice_days,
-        settings.minutes_days,
-        settings.officer_limit,
-        settings.review_months,
-        settings.day_counting,
-    )
+    limits = Thresholds.from_settings(settings)
     for m in meetings:
         held = _day(m["held"])
         m["latest"] = calendar.latest_before(held, limits.agenda_notice_days).isoformat() if held else ""
