@@ -61,7 +61,8 @@ def runs():
 @bp.get("/findings")
 def findings():
     """The findings of a run (?run=ID, default the latest over all partnerships)."""
-    run_id = request.args.get("run") or (latest_run().id if latest_run() else None)
+    latest = latest_run()
+    run_id = request.args.get("run") or (latest.id if latest else None)
     if run_id is None:
         return jsonify([])
     return jsonify(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, current_app, jsonify, render_template, request
+from flask import Blueprint, current_app, g, jsonify, render_template, request
 
 from ..compliance.validate import RUN_GRAPH_PREFIX, ValidationError, diff_runs, list_runs, stored_scorecard
 from ..queries import QueryError
@@ -26,9 +26,11 @@ def select(query: str, name: str) -> list[dict[str, str]]:
 
 
 def latest_run():
-    """The newest run over all partnerships, if any."""
-    runs = [r for r in list_runs(get_store()) if r.scope == "all"]
-    return runs[-1] if runs else None
+    """The newest run over all partnerships, if any (looked up once per request)."""
+    if "latest_run" not in g:
+        runs = [r for r in list_runs(get_store()) if r.scope == "all"]
+        g.latest_run = runs[-1] if runs else None
+    return g.latest_run
 
 
 def violations_by_partnership(run) -> dict[str, int]:
