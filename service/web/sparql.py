@@ -75,20 +75,24 @@ def _render(result: QueryResult) -> Response:
     return Response(SOLUTION_WRITERS[name](result), content_type=f"{mime}; charset=utf-8")
 
 
+def _posted(field: str, media_type: str) -> list[str] | Response:
+    """The values of a POSTed query or update: a form field, or the whole body of its own media type;
+    a 415 response for any other content type."""
+    ctype = (request.mimetype or "").lower()
+    if ctype == "application/x-www-form-urlencoded":
+        return request.form.getlist(field)
+    if ctype == media_type:
+        return [request.get_data(as_text=True)]
+    return _error(
+        415,
+        f"send the {field} as {media_type} or a form (application/x-www-form-urlencoded), not {ctype or 'no content type'}",
+    )
+
+
 def _query_text() -> str | Response:
-    if request.method == "GET":
-        values = request.args.getlist("query")
-    else:
-        ctype = (request.mimetype or "").lower()
-        if ctype == "application/x-www-form-urlencoded":
-            values = request.form.getlist("query")
-        elif ctype == "application/sparql-query":
-            values = [request.get_data(as_text=True)]
-        else:
-            return _error(
-                415,
-                f"send a query as application/sparql-query or a form (application/x-www-form-urlencoded), not {ctype or 'no content type'}",
-            )
+    values = request.args.getlist("query") if request.method == "GET" else _posted("query", "application/sparql-query")
+    if isinstance(values, Response):
+        return values
     if len(values) > 1:
         return _error(400, "give one query, not several")
     return values[0] if values else ""
@@ -187,13 +191,9 @@ def update() -> Response:
     denied = _authorise()
     if denied is not None:
         return denied
-    ctype = (request.mimetype or "").lower()
-    if ctype == "application/x-www-form-urlencoded":
-        values = request.form.getlist("update")
-    elif ctype == "application/sparql-update":
-        values = [request.get_data(as_text=True)]
-    else:
-        return _error(415, f"send an update as application/sparql-update or a form, not {ctype or 'no content type'}")
+    values = _posted("update", "application/sparql-update")
+    if isinstance(values, Response):
+        return values
     if len(values) != 1 or not values[0].strip():
         return _error(400, "give exactly one update")
     if request.values.getlist("using-graph-uri") or request.values.getlist("using-named-graph-uri"):
