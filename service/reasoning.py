@@ -14,11 +14,14 @@ from rdflib.term import Node
 
 from .namespaces import GRAPH
 from .store import Store
+from .store.embedded import STAGING
 from .store.terms import graph_from_triples, quads_into
 
 INFERRED_GRAPH = GRAPH["inferred"]
-EXCLUDED_FROM_REASONING = (GRAPH["inferred"], GRAPH["shapes"], GRAPH["sources"], GRAPH["entailed"], GRAPH["runs"])
-"""Graphs the closure does not read: its own output, the SHACL shapes and load bookkeeping."""
+NOT_DATA = tuple(str(GRAPH[g]) for g in ("shapes", "inferred", "entailed", "sources", "runs"))
+"""Graphs that are not ontology, policies or data: the shapes, what reasoning and validation derive,
+load bookkeeping and the record of runs (each run's own report graph, under graph/run/, neither)."""
+RUN_GRAPH_PREFIX = str(GRAPH["run/"])
 
 
 @dataclass
@@ -56,19 +59,19 @@ def inconsistencies(closed: Graph) -> list[str]:
     return found
 
 
-def read_for_reasoning(store: Store) -> Graph:
-    """Ontology and data from every graph the closure reads, merged into one rdflib graph."""
-    excluded = " ".join(f"<{g}>" for g in EXCLUDED_FROM_REASONING)
+def read_data(store: Store) -> Graph:
+    """Ontology, policies and data, merged into one rdflib graph: what reasoning and validation read."""
+    excluded = ", ".join(f"<{g}>" for g in NOT_DATA)
     result = store.query(
         "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
-        f"FILTER (?g NOT IN ({', '.join(excluded.split())}) && !STRSTARTS(STR(?g), 'urn:partnerkg:staging:')) }}"
+        f"FILTER (?g NOT IN ({excluded}) && !STRSTARTS(STR(?g), '{RUN_GRAPH_PREFIX}') && !STRSTARTS(STR(?g), '{STAGING}')) }}"
     )
     return graph_from_triples(result)  # type: ignore[arg-type]
 
 
 def materialise(store: Store) -> ReasoningReport:
     """Compute the closure and replace the inferred graph with what it adds."""
-    asserted = read_for_reasoning(store)
+    asserted = read_data(store)
     closed = closure(asserted)
     inferred = closed - asserted
     target = ox.NamedNode(str(INFERRED_GRAPH))

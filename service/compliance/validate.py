@@ -22,16 +22,13 @@ from rdflib.term import Node
 
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH
+from ..reasoning import read_data
 from ..store import Store
-from ..store.embedded import STAGING
 from ..store.terms import graph_from_triples, quads_into
 from .derive import Thresholds, derive, entailments
 
 RUNS_GRAPH = GRAPH["runs"]
 ENTAILED_GRAPH = GRAPH["entailed"]
-RUN_GRAPH_PREFIX = str(GRAPH["run/"])
-NOT_DATA = (str(GRAPH["shapes"]), str(GRAPH["inferred"]), str(GRAPH["sources"]), str(RUNS_GRAPH), str(ENTAILED_GRAPH))
-"""Graphs a run does not validate: the shapes, bookkeeping, and earlier runs."""
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
@@ -118,16 +115,6 @@ class ValidationError(ValueError):
 
 def _graph_of(store: Store, graphs: str) -> Graph:
     return graph_from_triples(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {graphs} }}"))
-
-
-def read_data(store: Store) -> Graph:
-    """Ontology, policies and data: every graph but shapes, bookkeeping and earlier runs."""
-    excluded = ", ".join(f"<{g}>" for g in NOT_DATA)
-    return _graph_of(
-        store,
-        f"FILTER (?g NOT IN ({excluded}) && !STRSTARTS(STR(?g), '{RUN_GRAPH_PREFIX}') "
-        f"&& !STRSTARTS(STR(?g), '{STAGING}'))",
-    )
 
 
 def read_shapes(store: Store) -> Graph:
