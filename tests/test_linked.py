@@ -73,11 +73,18 @@ def test_values_from_the_data_are_escaped_in_pages(tmp_path):
     store.close()
 
 
-def test_rdfxml_entities_are_refused_in_uploads_and_loads(tmp_path):
+@pytest.fixture
+def uploads(tmp_path):
+    """A test client over an empty store, a write token, and the store."""
     store = EmbeddedStore(tmp_path / "store")
     settings = Settings.load({}, tokens=str(tmp_path / "t.json"))
     auth = {"Authorization": "Bearer " + TokenStore(settings.tokens).create("t")}
-    client = create_app(settings, store=store).test_client()
+    yield create_app(settings, store=store).test_client(), auth, store
+    store.close()
+
+
+def test_rdfxml_entities_are_refused_in_uploads_and_loads(tmp_path, uploads):
+    client, auth, store = uploads
     upload = client.put(
         "/data",
         query_string={"graph": "http://x/g"},
@@ -91,20 +98,15 @@ def test_rdfxml_entities_are_refused_in_uploads_and_loads(tmp_path):
     with pytest.raises(LoadError, match="entities"):
         load_files(store, [path])
     assert store.quad_count() == 0
-    store.close()
 
 
-def test_jsonld_uploads_fetch_no_remote_context(tmp_path):
-    store = EmbeddedStore(tmp_path / "store")
-    settings = Settings.load({}, tokens=str(tmp_path / "t.json"))
-    auth = {"Authorization": "Bearer " + TokenStore(settings.tokens).create("t")}
-    client = create_app(settings, store=store).test_client()
+def test_jsonld_uploads_fetch_no_remote_context(uploads):
+    client, auth, store = uploads
     body = b'{"@context": "http://127.0.0.1:9/context.jsonld", "@id": "http://x/s", "name": "n"}'
     response = client.put(
         "/data", query_string={"graph": "http://x/g"}, data=body, content_type="application/ld+json", headers=auth
     )
     assert response.status_code == 400 and store.quad_count() == 0
-    store.close()
 
 
 def test_request_size_is_limited(tmp_path, sample_store):
