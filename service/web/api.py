@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..compliance.validate import RUN_GRAPH_PREFIX, list_runs
+from ..compliance.validate import list_runs
 from ..queries import QueryError
 from ..queries.results import to_csv, to_json
 from ..queries.saved import run_saved, saved_queries
+from ..reasoning import RUN_GRAPH_PREFIX
 from . import get_store, limits
 from .pages import latest_run, partnership_rows, select
 
