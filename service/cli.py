@@ -159,7 +159,11 @@ def load(ctx: Context, files: tuple[Path, ...], graph: str | None, fmt: str | No
 @main.command()
 @click.option("--graph", metavar="IRI", help="Export this named graph only (default: the whole dataset).")
 @click.option(
-    "--format", "fmt", type=click.Choice(sorted(FORMATS)), help="Default: trig for the dataset, turtle for one graph."
+    "--format",
+    "fmt",
+    type=click.Choice([*sorted(FORMATS), "xlsx"]),
+    help="Default: trig for the dataset, turtle for one graph. xlsx writes the register as a workbook "
+    "in the import layout (needs --out).",
 )
 @click.option("--out", type=click.Path(path_type=Path), help="Write to this file (default: standard output).")
 @click.pass_obj
@@ -168,9 +172,17 @@ def export(ctx: Context, graph: str | None, fmt: str | None, out: Path | None) -
     if graph is not None and not _is_iri(graph):
         fail(f"--graph {graph!r} is not an absolute IRI")
     store = _store(ctx)
-    rdf_format = FORMATS[fmt] if fmt else (RdfFormat.TURTLE if graph else RdfFormat.TRIG)
     if graph is not None and graph not in {g.name for g in store.graphs()}:
         fail(f"no graph {graph} in the store (see `partnerkg graphs`)")
+    if fmt == "xlsx":
+        from .ingest.spreadsheet import export_register
+
+        if out is None:
+            fail("--format xlsx needs --out FILE.xlsx")
+        written = export_register(store, out, base=ctx.settings.base_iri, graph=graph)
+        click.echo(f"wrote {out}: " + ", ".join(f"{n} {t}" for t, n in written.items()))
+        return
+    rdf_format = FORMATS[fmt] if fmt else (RdfFormat.TURTLE if graph else RdfFormat.TRIG)
     try:
         if out is None:
             store.dump(sys.stdout.buffer, rdf_format, NamedNode(graph) if graph else None)
@@ -370,6 +382,10 @@ def diff(ctx: Context, run_a: str, run_b: str, fmt: str) -> None:
                 click.echo(f"  {info['severity']:<9} {key[0]:<7} {info['message']}")
 
 
+PROGRESS_ROWS = 2000
+"""Registers with at least this many rows show a progress bar while they are converted."""
+
+
 @main.command("import")
 @click.argument("source", type=click.Path(path_type=Path))
 @click.option("--graph", metavar="IRI", help="Named graph to import into (default: one per workbook, named after it).")
@@ -385,14 +401,29 @@ def import_(ctx: Context, source: Path, graph: str | None, dry_run: bool) -> Non
 
     if graph is not None and not _is_iri(graph):
         fail(f"--graph {graph!r} is not an absolute IRI")
+    bar = None
+
+    def progress(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None and total >= PROGRESS_ROWS:
+            bar = click.progressbar(length=total, label=f"importing {source.name}", file=sys.stderr)
+            bar.__enter__()
+        if bar is not None:
+            bar.update(done)
+
     try:
-        report = import_register(_store(ctx), source, base=ctx.settings.base_iri, graph=graph, dry_run=dry_run)
+        report = import_register(
+            _store(ctx), source, base=ctx.settings.base_iri, graph=graph, dry_run=dry_run, progress=progress
+        )
     except RegisterError as exc:
         fail(
             f"{len(exc.problems)} problem(s) in {source}; nothing was imported:\n"
             + "\n".join(f"  {p}" for p in exc.problems)
         )
-    rows = ", ".join(f"{n} {t}" for t, n in report.rows.items())
+    finally:
+        if bar is not None:
+            bar.__exit__(None, None, None)
+    rows = ", ".join(f"{n} {t}" for t, n in report.rows.items() if n)
     verb = "would import" if dry_run else "imported"
     click.echo(f"{verb} {report.triples} triples ({rows}) into {report.graph}")
 

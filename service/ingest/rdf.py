@@ -46,7 +46,10 @@ SOURCES_GRAPH = NamedNode(str(GRAPH["sources"]))
 """Where each loaded graph's origin is recorded: file name, SHA-256 and time loaded."""
 
 DCT_SOURCE = NamedNode("http://purl.org/dc/terms/source")
-DCT_MODIFIED = NamedNode("http://purl.org/dc/terms/modified")
+PROV_GENERATED_AT = NamedNode("http://www.w3.org/ns/prov#generatedAtTime")
+PROV_DERIVED_FROM = NamedNode("http://www.w3.org/ns/prov#wasDerivedFrom")
+PROV_ENTITY = NamedNode("http://www.w3.org/ns/prov#Entity")
+RDF_TYPE = NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
 XSD = "http://www.w3.org/2001/XMLSchema#"
 
 
@@ -208,13 +211,16 @@ def _syntax_problem(path: Path, exc: SyntaxError) -> LoadProblem:
 
 
 def provenance(origin: dict[str, list[tuple[Path, str]]]) -> list[Quad]:
-    """Provenance of each written graph: modified now, from which files with which checksums."""
+    """Provenance of each written graph, in PROV-O: generated now, derived from which files (named by
+    their SHA-256, as `urn:sha256:...`), with the file names and checksums beside."""
     now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
     notes = []
     for name, files in origin.items():
         subject = NamedNode(name)
-        notes.append(Quad(subject, DCT_MODIFIED, now, SOURCES_GRAPH))
+        notes.append(Quad(subject, RDF_TYPE, PROV_ENTITY, SOURCES_GRAPH))
+        notes.append(Quad(subject, PROV_GENERATED_AT, now, SOURCES_GRAPH))
         for path, digest in files:
+            notes.append(Quad(subject, PROV_DERIVED_FROM, NamedNode("urn:sha256:" + digest), SOURCES_GRAPH))
             notes.append(Quad(subject, DCT_SOURCE, Literal(path.name), SOURCES_GRAPH))
             notes.append(Quad(subject, NamedNode(str(SCHEMA.sha256)), Literal(digest), SOURCES_GRAPH))
     return notes
