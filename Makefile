@@ -52,6 +52,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/store_engines.py
+	$(BIN)/python bench/import_register.py
 
 clean-store:
 	rm -rf var/store

@@ -1,4 +1,4 @@
-"""The web service: blueprints for pages (and, later, SPARQL, linked data and the API)."""
+"""The web service: the application factory, its blueprints (pages, API, SPARQL, linked data, import) and limits."""
 
 from __future__ import annotations
 
@@ -31,12 +31,13 @@ def query(text: str, name: str, *, union: bool = True) -> QueryResult:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, request logging, security headers and CORS for reads."""
-    from . import api, linked, pages, sparql
+    from . import api, linked, pages, sparql, upload
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked.bp)
+    app.register_blueprint(upload.bp)
     app.config["MAX_CONTENT_LENGTH"] = app.config["PARTNERKG"].max_upload_mb * 1024 * 1024
 
     @app.before_request
