@@ -141,13 +141,16 @@ def load(ctx: Context, files: tuple[Path, ...], graph: str | None, fmt: str | No
     if graph is not None and not _is_iri(graph):
         fail(f"--graph {graph!r} is not an absolute IRI")
     store = _store(ctx)
+    internal = ctx.settings.is_internal
     total = sum(f.stat().st_size for f in files if f.is_file())
     try:
         if total > PROGRESS_THRESHOLD:
             with click.progressbar(length=total, label="parsing", file=sys.stderr) as bar:
-                report = load_files(store, files, graph=graph, fmt=fmt, append=append, progress=bar.update)
+                report = load_files(
+                    store, files, graph=graph, fmt=fmt, append=append, progress=bar.update, internal=internal
+                )
         else:
-            report = load_files(store, files, graph=graph, fmt=fmt, append=append)
+            report = load_files(store, files, graph=graph, fmt=fmt, append=append, internal=internal)
     except LoadError as exc:
         fail("nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
     except StoreError as exc:
@@ -413,7 +416,13 @@ def import_(ctx: Context, source: Path, graph: str | None, dry_run: bool) -> Non
 
     try:
         report = import_register(
-            _store(ctx), source, base=ctx.settings.base_iri, graph=graph, dry_run=dry_run, progress=progress
+            _store(ctx),
+            source,
+            base=ctx.settings.base_iri,
+            graph=graph,
+            dry_run=dry_run,
+            progress=progress,
+            internal=ctx.settings.is_internal,
         )
     except RegisterError as exc:
         fail(

@@ -139,6 +139,7 @@ class PK(DefinedNamespace):
     evidence: URIRef
     financialYear: URIRef
     forPartnership: URIRef
+    governsArea: URIRef
     gssCode: URIRef
     hasGovernanceArrangement: URIRef
     hasObjective: URIRef
@@ -166,6 +167,7 @@ class PK(DefinedNamespace):
     officerOf: URIRef
     omittedFrom: URIRef
     onBehalfOf: URIRef
+    orgId: URIRef
     ownedBy: URIRef
     partOfPartnership: URIRef
     partnershipImpact: URIRef

@@ -111,6 +111,26 @@ SETTINGS: tuple[Setting, ...] = (
         "",
         "File of hashed bearer tokens for writes (partnerkg token create); empty: beside the store, STORE-tokens.json.",
     ),
+    Setting(
+        "internal_graphs",
+        "https://w3id.org/partnerkg/graph/internal/",
+        "Space-separated graph IRIs kept out of every public output (SPARQL, pages, linked data, catalogue, "
+        "dumps); an entry ending in / covers every graph under it.",
+    ),
+    Setting(
+        "publisher",
+        "partnerkg",
+        "Name of the body that publishes the catalogue (the dcat:Catalog's publisher).",
+    ),
+    Setting("contact_email", "open-data@example.invalid", "Contact point of the published catalogue."),
+    Setting("catalog_page_size", 50, "Datasets per page of /catalog (hydra paging).", _positive_int),
+    Setting(
+        "link_endpoints",
+        "ons=http://statistics.data.gov.uk/sparql odc=http://opendatacommunities.org/sparql "
+        "wikidata=https://query.wikidata.org/sparql",
+        "The open-data publishers `partnerkg link` may ask, as NAME=ENDPOINT pairs: the allowlist.",
+    ),
+    Setting("link_timeout", 20.0, "Seconds `partnerkg link` waits for a publisher's answer.", _positive_float),
     Setting("max_upload_mb", 64, "Largest request body accepted, in MiB.", _positive_int),
     Setting(
         "day_counting",
@@ -141,8 +161,26 @@ class Settings:
     union_default_graph: bool
     service_allowlist: str
     tokens: str
+    internal_graphs: str
+    publisher: str
+    contact_email: str
+    catalog_page_size: int
+    link_endpoints: str
+    link_timeout: float
     max_upload_mb: int
     day_counting: str
+
+    def is_internal(self, graph: str) -> bool:
+        """Whether a named graph is kept out of public outputs."""
+        for entry in self.internal_graphs.split():
+            if graph == entry or (entry.endswith("/") and graph.startswith(entry)):
+                return True
+        return False
+
+    def endpoints(self) -> dict[str, str]:
+        """The allow-listed publishers `partnerkg link` may ask: name to SPARQL endpoint."""
+        pairs = (item.partition("=") for item in self.link_endpoints.split())
+        return {name: endpoint for name, _, endpoint in pairs if name and endpoint}
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -43,6 +43,9 @@ EXTENSIONS: dict[str, RdfFormat] = {
 }
 
 SOURCES_GRAPH = NamedNode(str(GRAPH["sources"]))
+INTERNAL_PREFIX = str(GRAPH["internal/"])
+INTERNAL_SOURCES_GRAPH = NamedNode(INTERNAL_PREFIX + "sources")
+"""Where the provenance of internal graphs goes, so that it stays as private as they are."""
 """Where each loaded graph's origin is recorded: file name, SHA-256 and time loaded."""
 
 DCT_SOURCE = NamedNode("http://purl.org/dc/terms/source")
@@ -175,7 +178,11 @@ def parse_file(path: Path, fmt: RdfFormat, progress: Callable[[int], None] | Non
 
 
 def _load_into_new_graph(
-    store: Store, source: tuple[Path, str | None], fmt: str | None, progress: Callable[[int], None] | None
+    store: Store,
+    source: tuple[Path, str | None],
+    fmt: str | None,
+    progress: Callable[[int], None] | None,
+    internal: Callable[[str], bool] | None = None,
 ) -> LoadReport | None:
     """The common case, one triple file into a graph that does not exist yet: parse it once to find
     any error (streaming, nothing kept), then let the store load it in bulk. None when the case does
@@ -199,7 +206,9 @@ def _load_into_new_graph(
         raise LoadError([LoadProblem(str(path), str(exc))]) from exc
     # The provenance note is a second, small transaction: a crash between the two leaves the data
     # without its note, never a partial graph.
-    store.write_graphs([], [], append=True, annotations=provenance({target.value: [(path, reader.digest.hexdigest())]}))
+    store.write_graphs(
+        [], [], append=True, annotations=provenance({target.value: [(path, reader.digest.hexdigest())]}, internal)
+    )
     return LoadReport({target.value: count})
 
 
@@ -210,19 +219,21 @@ def _syntax_problem(path: Path, exc: SyntaxError) -> LoadProblem:
     return LoadProblem(str(path), reason, exc.lineno, exc.offset)
 
 
-def provenance(origin: dict[str, list[tuple[Path, str]]]) -> list[Quad]:
+def provenance(origin: dict[str, list[tuple[Path, str]]], internal: Callable[[str], bool] | None = None) -> list[Quad]:
     """Provenance of each written graph, in PROV-O: generated now, derived from which files (named by
     their SHA-256, as `urn:sha256:...`), with the file names and checksums beside."""
     now = Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=NamedNode(XSD + "dateTime"))
     notes = []
     for name, files in origin.items():
         subject = NamedNode(name)
-        notes.append(Quad(subject, RDF_TYPE, PROV_ENTITY, SOURCES_GRAPH))
-        notes.append(Quad(subject, PROV_GENERATED_AT, now, SOURCES_GRAPH))
+        private = internal(name) if internal is not None else name.startswith(INTERNAL_PREFIX)
+        where = INTERNAL_SOURCES_GRAPH if private else SOURCES_GRAPH
+        notes.append(Quad(subject, RDF_TYPE, PROV_ENTITY, where))
+        notes.append(Quad(subject, PROV_GENERATED_AT, now, where))
         for path, digest in files:
-            notes.append(Quad(subject, PROV_DERIVED_FROM, NamedNode("urn:sha256:" + digest), SOURCES_GRAPH))
-            notes.append(Quad(subject, DCT_SOURCE, Literal(path.name), SOURCES_GRAPH))
-            notes.append(Quad(subject, NamedNode(str(SCHEMA.sha256)), Literal(digest), SOURCES_GRAPH))
+            notes.append(Quad(subject, PROV_DERIVED_FROM, NamedNode("urn:sha256:" + digest), where))
+            notes.append(Quad(subject, DCT_SOURCE, Literal(path.name), where))
+            notes.append(Quad(subject, NamedNode(str(SCHEMA.sha256)), Literal(digest), where))
     return notes
 
 
@@ -234,13 +245,16 @@ def load_files(
     fmt: str | None = None,
     append: bool = False,
     progress: Callable[[int], None] | None = None,
+    internal: Callable[[str], bool] | None = None,
 ) -> LoadReport:
     """Load RDF files: each file's triples replace its own graph (or the named graph), atomically.
 
     Quad formats (N-Quads, TriG) keep their named graphs; their default-graph triples go where a
     triple file's would.
     """
-    return load_sources(store, [(Path(p), graph) for p in paths], fmt=fmt, append=append, progress=progress)
+    return load_sources(
+        store, [(Path(p), graph) for p in paths], fmt=fmt, append=append, progress=progress, internal=internal
+    )
 
 
 def load_sources(
@@ -250,13 +264,14 @@ def load_sources(
     fmt: str | None = None,
     append: bool = False,
     progress: Callable[[int], None] | None = None,
+    internal: Callable[[str], bool] | None = None,
 ) -> LoadReport:
     """Load (file, target graph or None) pairs in one transaction.
 
     Every file is parsed before anything is written, and all problems are reported together.
     """
     if len(sources) == 1 and not append:
-        report = _load_into_new_graph(store, sources[0], fmt, progress)
+        report = _load_into_new_graph(store, sources[0], fmt, progress, internal)
         if report is not None:
             return report
     parsed: list[tuple[ParsedSource, str | None]] = []
@@ -283,6 +298,6 @@ def load_sources(
             origin.setdefault(name, []).append(source)
     for q in quads:
         counts[q.graph_name.value] = counts.get(q.graph_name.value, 0) + 1
-    notes = provenance({name: [(f.path, f.sha256) for f in files] for name, files in origin.items()})
+    notes = provenance({name: [(f.path, f.sha256) for f in files] for name, files in origin.items()}, internal)
     store.write_graphs(quads, [NamedNode(n) for n in origin], append=append, annotations=notes)
     return LoadReport(counts)

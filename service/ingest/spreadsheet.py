@@ -69,6 +69,7 @@ def import_register(
     graph: str | None = None,
     dry_run: bool = False,
     progress: Callable[[int, int], None] | None = None,
+    internal: Callable[[str], bool] | None = None,
 ) -> ImportReport:
     """Import a workbook or CSV folder into its own named graph (replacing what that register gave
     before), all or nothing; raise RegisterError listing every problem."""
@@ -106,7 +107,7 @@ def import_register(
     report = ImportReport(target, len(data), {name: len(r) for name, r in rows.tables.items()}, dry_run)
     if not dry_run:
         name = ox.NamedNode(target)
-        notes = provenance({target: [(path, _digest(path))]})
+        notes = provenance({target: [(path, _digest(path))]}, internal)
         store.write_graphs(quads_into(data, name), [name], annotations=notes)
     return report
 

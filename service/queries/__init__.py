@@ -9,6 +9,7 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
@@ -62,6 +63,17 @@ def service_endpoints(query: str) -> list[str]:
     return [m.group(1) for m in _SERVICE.finditer(_COMMENT.sub("", query))]
 
 
+_DATASET = re.compile(r"\bFROM\s+(NAMED\s+)?<([^>]*)>", re.IGNORECASE)
+
+
+def dataset_of(query: str) -> tuple[list[str], list[str]]:
+    """The graphs a query's FROM and FROM NAMED clauses name (default graphs, named graphs)."""
+    default, named = [], []
+    for match in _DATASET.finditer(_COMMENT.sub("", query)):
+        (named if match.group(1) else default).append(match.group(2))
+    return default, named
+
+
 def check_services(query: str, allowlist: tuple[str, ...]) -> None:
     """Refuse SERVICE to any endpoint that is not an IRI on the allowlist."""
     for target in service_endpoints(query):
@@ -84,11 +96,29 @@ def run_query(
     service_allowlist: tuple[str, ...] = (),
     name: str = "ad hoc",
     substitutions: dict | None = None,
+    hidden: Callable[[str], bool] | None = None,
 ) -> QueryResult:
-    """Evaluate a query with a deadline and a row cap; raise QueryError subclasses, or SyntaxError."""
+    """Evaluate a query with a deadline and a row cap; raise QueryError subclasses, or SyntaxError.
+
+    `hidden` names graphs the query must not see (internal graphs, on public endpoints): the dataset
+    is then spelled out, graph by graph, without them, whatever the request or the query's FROM asks.
+    """
     check_services(query, service_allowlist)
     # a query that names its dataset (FROM / FROM NAMED) gets exactly that, not the union
-    union_default_graph = union_default_graph and not _FROM.search(_COMMENT.sub("", query))
+    names_dataset = bool(_FROM.search(_COMMENT.sub("", query)))
+    union_default_graph = union_default_graph and not names_dataset
+    if hidden is not None:
+        every = store.graph_names()
+        if any(hidden(g) for g in every):
+            if default_graphs is None and named_graphs is None and names_dataset:
+                default_graphs, named_graphs = dataset_of(query)
+            public = [g for g in every if not hidden(g)]
+            if default_graphs is None:
+                default_graphs = public if union_default_graph else [""]
+            if named_graphs is None:
+                named_graphs = public
+            default_graphs = [g for g in default_graphs if not hidden(g)]
+            named_graphs = [g for g in named_graphs if not hidden(g)]
     started = time.monotonic()
     deadline = started + timeout
     outcome: dict[str, object] = {}

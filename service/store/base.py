@@ -6,7 +6,7 @@ Store protocols) will sit behind the same interface.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -48,6 +48,14 @@ class Store(Protocol):
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction."""
+
+    def graph_quads(self, graph: str) -> Iterator[Quad]:
+        """The quads of one named graph, streamed."""
+        ...
+
+    def graph_names(self) -> list[str]:
+        """The IRIs of every named graph (cheap: no counting)."""
+        ...
 
     def graphs(self) -> list[GraphInfo]:
         """Every named graph with its triple count, by name."""

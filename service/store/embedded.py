@@ -8,7 +8,7 @@ times faster, while rdflib stays the toolkit for formats, pyshacl and owlrl.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -78,6 +78,14 @@ class EmbeddedStore:
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction."""
         self._store.update(sparql, prefixes=PREFIXES)
+
+    def graph_quads(self, graph: str) -> Iterator[Quad]:
+        """The quads of one named graph, streamed."""
+        return self._store.quads_for_pattern(None, None, None, NamedNode(graph))
+
+    def graph_names(self) -> list[str]:
+        """The IRIs of every named graph (cheap: no counting)."""
+        return sorted(g.value for g in self._store.named_graphs() if not g.value.startswith(STAGING))
 
     def graphs(self) -> list[GraphInfo]:
         """Every named graph with its triple count."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
 from flask import Flask, current_app, g, request
 
@@ -18,10 +19,11 @@ def get_store() -> Store:
     return current_app.extensions["partnerkg.store"]
 
 
-def limits() -> dict[str, float]:
-    """The configured time limit and row cap, as run_query and run_saved take them."""
+def limits() -> dict[str, Any]:
+    """The configured time limit and row cap, and the internal graphs no page may show, as run_query
+    and run_saved take them."""
     settings = current_app.config["PARTNERKG"]
-    return {"timeout": settings.query_timeout, "row_cap": settings.row_cap}
+    return {"timeout": settings.query_timeout, "row_cap": settings.row_cap, "hidden": settings.is_internal}
 
 
 def query(text: str, name: str, *, union: bool = True) -> QueryResult:
@@ -31,13 +33,14 @@ def query(text: str, name: str, *, union: bool = True) -> QueryResult:
 
 def init_app(app: Flask) -> None:
     """Register every blueprint, request logging, security headers and CORS for reads."""
-    from . import api, linked, pages, sparql, upload
+    from . import api, catalog, linked, pages, sparql, upload
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(linked.bp)
     app.register_blueprint(upload.bp)
+    app.register_blueprint(catalog.bp)
     app.config["MAX_CONTENT_LENGTH"] = app.config["PARTNERKG"].max_upload_mb * 1024 * 1024
 
     @app.before_request

@@ -71,7 +71,8 @@ def index() -> str:
         )
         for row in summary:
             row["violations"], row["warnings"] = int(row["violations"]), int(row["warnings"])
-    graphs = get_store().graphs()
+    internal = current_app.config["PARTNERKG"].is_internal
+    graphs = [g for g in get_store().graphs() if not internal(g.name)]
     return render_template(
         "index.html",
         counts=[(k, v) for k, v in counts.items()],

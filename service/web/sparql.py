@@ -135,6 +135,7 @@ def sparql() -> Response:
             # never writes it, and data someone puts there (PUT /data?default) is queried as itself
             union_default_graph=settings.union_default_graph and get_store().default_graph_is_empty(),
             service_allowlist=tuple(settings.service_allowlist.split()),
+            hidden=settings.is_internal,
         )
     except SyntaxError as exc:
         return _error(400, f"the query does not parse: {exc}")
@@ -233,8 +234,8 @@ def data() -> Response:
     store = get_store()
     exists = graph is None or store.has_graph(pyoxigraph.NamedNode(graph))
     if request.method in ("GET", "HEAD"):
-        if not exists:
-            return _error(404, f"no graph {graph}")
+        if not exists or (graph is not None and _settings().is_internal(graph) and _authorise() is not None):
+            return _error(404, f"no graph {graph}")  # an internal graph is there only for token holders
         where = "{ ?s ?p ?o }" if graph is None else f"{{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
         result = run_query(
             store,

@@ -79,14 +79,15 @@ def submit():
         return _page(401, error="Importing needs a token (partnerkg token create).")
     if TokenStore(current_app.config["PARTNERKG"].tokens).verify(token) is None:
         return _page(403, error="The token is not valid.")
-    base = current_app.config["PARTNERKG"].base_iri
+    settings = current_app.config["PARTNERKG"]
+    base = settings.base_iri
     if request.form.get("action") == "import":
         digest = request.form.get("upload", "")
         found = list((_folder() / digest).glob("*")) if re.fullmatch(r"[0-9a-f]{64}", digest) else []
         if not found:
             return _page(400, error="That upload is no longer here (uploads wait an hour): upload it again.")
         try:
-            report = import_register(get_store(), found[0], base=base)
+            report = import_register(get_store(), found[0], base=base, internal=settings.is_internal)
         except RegisterError as exc:  # the store changed in between (a referenced row went)
             return _page(400, problems=exc.problems, filename=found[0].name)
         shutil.rmtree(found[0].parent, ignore_errors=True)
