@@ -38,6 +38,8 @@ class ExitCode(IntEnum):
     """Reserved for validation: findings at or above the chosen severity."""
     ERROR = 2
     """Bad input (unparsable file, bad query, bad option) or an unusable store; nothing was written."""
+    PUBLISHER_FAILED = 3
+    """`partnerkg link`: a publisher did not answer; its earlier links were kept."""
 
 
 PROGRESS_THRESHOLD = 4 * 1024 * 1024
@@ -445,6 +447,64 @@ def template(out: Path) -> None:
 
     write_template(out)
     click.echo(f"wrote {out}")
+
+
+@main.command()
+@click.option(
+    "--publisher",
+    "publishers",
+    multiple=True,
+    help="Ask only this publisher (ons, odc or wikidata; repeatable). Default: every configured one.",
+)
+@click.option("--candidates", is_flag=True, help="List possible matches by name for bodies without an identifier.")
+@click.option("--threshold", type=click.FloatRange(0, 1), default=0.75, show_default=True,
+              help="Lowest name similarity listed as a candidate.")  # fmt: skip
+@click.option("--confirm", "confirmed", metavar="BODY=IRI", help="Record a candidate a person has confirmed.")
+@click.pass_obj
+def link(ctx: Context, publishers: tuple[str, ...], candidates: bool, threshold: float, confirmed: str | None) -> None:
+    """Link bodies to open-data publishers' records (PARTNERKG_LINK_ENDPOINTS is the allowlist).
+
+    Each publisher's answer replaces its own graph (graph/link/NAME), with the endpoint, query and
+    time; a publisher that fails keeps its earlier links and the exit code is 3.
+    """
+    from .linking.enrich import LinkError, confirm
+    from .linking.enrich import candidates as find_candidates
+    from .linking.enrich import link as run_link
+
+    endpoints = ctx.settings.endpoints()
+    store = _store(ctx)
+    try:
+        if confirmed is not None:
+            body, _, match = confirmed.partition("=")
+            if not (_is_iri(body) and _is_iri(match)):
+                fail(f"--confirm {confirmed!r}: give BODY=IRI, both absolute IRIs")
+            confirm(store, body, match)
+            click.echo(f"{body} skos:exactMatch {match} (graph/link/confirmed)")
+            return
+        if candidates:
+            found = find_candidates(
+                store, endpoints, publisher=(publishers or ("odc",))[0], threshold=threshold,
+                timeout=ctx.settings.link_timeout,
+            )  # fmt: skip
+            _print_table(
+                ["body", "name", "candidate", "label", "score"],
+                [[c.body, c.name, c.match, c.label, f"{c.score:.2f}"] for c in found],
+            )
+            click.echo("confirm one with: partnerkg link --confirm BODY=IRI", err=True)
+            return
+        outcomes = run_link(store, endpoints, publishers=list(publishers) or None, timeout=ctx.settings.link_timeout)
+    except LinkError as exc:
+        fail(str(exc))
+    except ConnectionError as exc:
+        fail(f"the publisher did not answer: {exc}", ExitCode.PUBLISHER_FAILED)
+    _print_table(
+        ["publisher", "endpoint", "links", "triples", "outcome"],
+        [[o.publisher, o.endpoint, str(o.links), str(o.triples), "ok" if o.ok else "failed: " + o.error]
+         for o in outcomes],
+    )  # fmt: skip
+    if any(not o.ok and not o.error.startswith("nothing to ask") for o in outcomes):
+        click.echo("a publisher failed; its earlier links were kept", err=True)
+        sys.exit(ExitCode.PUBLISHER_FAILED)
 
 
 @main.group()

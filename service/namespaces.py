@@ -176,6 +176,7 @@ class PK(DefinedNamespace):
     portfolioPlan: URIRef
     publicNotice: URIRef
     publishedAt: URIRef
+    query: URIRef
     registeredBy: URIRef
     registeredWith: URIRef
     remit: URIRef

@@ -52,3 +52,38 @@ def running_server(folder: Path, *before: tuple[str, ...], **settings: str) -> I
         process.terminate()
         process.wait(timeout=20)
         log.close()
+
+
+OXIGRAPH = Path(sys.executable).parent / "oxigraph"
+"""The Oxigraph server from PyPI (package `oxigraph`, a test dependency): a real SPARQL endpoint."""
+
+
+@contextlib.contextmanager
+def sparql_server(folder: Path, *files: Path) -> Iterator[str]:
+    """A read-only Oxigraph SPARQL server on 127.0.0.1 holding the files; yields its query endpoint."""
+    location = folder / "oxigraph"
+    for file in files:
+        subprocess.run([str(OXIGRAPH), "load", "--location", str(location), "--file", str(file)], check=True,
+                       capture_output=True)  # fmt: skip
+    port = free_port()
+    log = open(folder / "oxigraph.log", "wb")  # noqa: SIM115 - closed below, after the server stops
+    process = subprocess.Popen(
+        [str(OXIGRAPH), "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    endpoint = f"http://127.0.0.1:{port}/query"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(endpoint + "?query=ASK%7B%7D", timeout=2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("the Oxigraph server did not start: " + (folder / "oxigraph.log").read_text())
+        yield endpoint
+    finally:
+        process.terminate()
+        process.wait(timeout=20)
+        log.close()

@@ -164,8 +164,29 @@ def organisation_page(iri: str) -> str:
         FILTER NOT EXISTS {{ ?a org:role ?narrower . ?narrower skos:broader ?r }} }} ORDER BY ?name""",
         "organisation people",
     )
+    identifiers = select(
+        f"""SELECT ?scheme ?value WHERE {{ <{iri}> ?p ?value . ?p rdfs:subPropertyOf dcterms:identifier ;
+        rdfs:label ?scheme }} ORDER BY ?scheme ?value""",
+        "organisation identifiers",
+    )
+    links = select(
+        f"""SELECT ?kind ?target (SAMPLE(?name) AS ?label) WHERE {{
+        {{ <{iri}> skos:exactMatch ?target BIND ("the same body at" AS ?kind) OPTIONAL {{ ?target rdfs:label ?name }} }}
+        UNION {{ <{iri}> pk:governsArea ?target BIND ("governs the area" AS ?kind)
+            OPTIONAL {{ ?target <http://statistics.data.gov.uk/def/statistical-geography#officialname> ?name }} }}
+        }} GROUP BY ?kind ?target ORDER BY ?kind ?target""",
+        "organisation links",
+    )
     return render_template(
-        "organisation.html", iri=iri, about=about, seats=seats, others=others, people=people, local=local_path
+        "organisation.html",
+        iri=iri,
+        about=about,
+        seats=seats,
+        others=others,
+        people=people,
+        identifiers=identifiers,
+        links=links,
+        local=local_path,
     )
 
 
