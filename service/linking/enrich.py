@@ -91,6 +91,7 @@ class Bodies:
     company: dict[str, list[str]] = field(default_factory=dict)
     charity: dict[str, list[str]] = field(default_factory=dict)
     unidentified: dict[str, str] = field(default_factory=dict)  # body -> name
+    councils: set[str] = field(default_factory=set)  # which of the unidentified are councils
 
 
 def bodies(store: Store) -> Bodies:
@@ -108,13 +109,15 @@ def bodies(store: Store) -> Bodies:
     for row in rows:
         target[row["kind"].value].setdefault(row["code"].value.strip(), []).append(row["body"].value)
     rows = store.query(
-        f"""SELECT DISTINCT ?body ?name WHERE {{ GRAPH ?g {{ ?body a ?type ; <{RDFS.label}> ?name }}
+        f"""SELECT DISTINCT ?body ?name ?type WHERE {{ GRAPH ?g {{ ?body a ?type ; <{RDFS.label}> ?name }}
         VALUES ?type {{ <{PK.Council}> <http://www.w3.org/ns/org#FormalOrganization> }}
         FILTER NOT EXISTS {{ GRAPH ?h {{ ?body ?id ?value }}
             VALUES ?id {{ <{PK.gssCode}> <{PK.companiesHouseNumber}> <{PK.charityNumber}> <{SKOS.exactMatch}> }} }} }}"""
     )
     for row in rows:
         found.unidentified.setdefault(row["body"].value, row["name"].value)
+        if row["type"].value == str(PK.Council):
+            found.councils.add(row["body"].value)
     return found
 
 
@@ -310,7 +313,7 @@ def _normal(name: str) -> str:
 def candidates(
     store: Store, endpoints: dict[str, str], *, publisher: str = "odc", threshold: float = 0.75, timeout: float = 20.0
 ) -> list[Candidate]:
-    """Possible matches by name, from one publisher, for bodies without an identifier: the best three
+    """Possible matches by name, from one publisher, for councils without an identifier: the best three
     at or above the threshold for each, for a person to confirm. Nothing is written."""
     if publisher not in endpoints:
         raise LinkError(f"publisher {publisher!r} is not on the allowlist (PARTNERKG_LINK_ENDPOINTS)")
@@ -327,6 +330,8 @@ def candidates(
     theirs = [(r["council"]["value"], r["label"]["value"]) for r in rows]
     found = []
     for body, name in sorted(known.unidentified.items()):
+        if body not in known.councils:  # opendatacommunities.org describes councils only
+            continue
         ours = _normal(name)
         scored = sorted(
             ((difflib.SequenceMatcher(None, ours, _normal(label)).ratio(), iri, label) for iri, label in theirs),
