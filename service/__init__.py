@@ -30,6 +30,6 @@ def create_app(
     app.config["PARTNERKG"] = settings
     if test_config:
         app.config.update(test_config)
-    app.extensions["partnerkg.store"] = store if store is not None else open_store(settings.store)
+    app.extensions["partnerkg.store"] = store if store is not None else open_store(settings.store, settings=settings)
     web.init_app(app)
     return app

@@ -64,7 +64,7 @@ class Context:
     def store(self) -> Store:
         """Open the configured store once."""
         if self._store is None:
-            self._store = open_store(self.settings.store)
+            self._store = open_store(self.settings.store, settings=self.settings)
         return self._store
 
     def close(self) -> None:

@@ -61,6 +61,12 @@ def _boolean(value: str) -> bool:
     raise ValueError("use true or false")
 
 
+def _dialect(value: str) -> str:
+    if value not in ("oxigraph", "fuseki", "graphdb", "virtuoso"):
+        raise ValueError("use oxigraph, fuseki, graphdb or virtuoso")
+    return value
+
+
 def _positive_int(value: str) -> int:
     number = int(value)
     if number < 1:
@@ -69,7 +75,25 @@ def _positive_int(value: str) -> int:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("store", "var/store", "Where the data lives: a directory for the embedded store (created if missing)."),
+    Setting(
+        "store",
+        "var/store",
+        "Where the data lives: a directory for the embedded store (created if missing), or the http(s) URL of a SPARQL server.",
+    ),
+    Setting(
+        "store_dialect",
+        "oxigraph",
+        "For a remote store: which server it is (oxigraph, fuseki, graphdb or virtuoso); sets the endpoint paths and quirks.",
+        _dialect,
+    ),
+    Setting("store_query_url", "", "For a remote store: the SPARQL query endpoint, if not where the dialect puts it."),
+    Setting(
+        "store_update_url", "", "For a remote store: the SPARQL update endpoint, if not where the dialect puts it."
+    ),
+    Setting("store_gsp_url", "", "For a remote store: the Graph Store endpoint, if not where the dialect puts it."),
+    Setting("store_user", "", "For a remote store: the user name for updates and the Graph Store, if it needs one."),
+    Setting("store_password", "", "For a remote store: that user's password."),
+    Setting("store_batch", 50000, "For a remote store: triples sent in one request of a bulk load.", _positive_int),
     Setting("host", "127.0.0.1", "Address the web service listens on."),
     Setting("port", 8080, "TCP port the web service listens on.", _port),
     Setting("threads", 8, "Worker threads of the WSGI server.", _positive_int),
@@ -147,6 +171,13 @@ class Settings:
     """The resolved settings of one process."""
 
     store: str
+    store_dialect: str
+    store_query_url: str
+    store_update_url: str
+    store_gsp_url: str
+    store_user: str
+    store_password: str
+    store_batch: int
     host: str
     port: int
     threads: int

@@ -182,7 +182,7 @@ def _collect(raw, row_cap, deadline, cancelled) -> QueryResult:
             rows.append(tuple(solution[i] for i in range(len(variables))))
             _check(len(rows), row_cap, deadline, cancelled)
         return QueryResult("solutions", variables=variables, rows=rows)
-    if isinstance(raw, QueryTriples):
+    if isinstance(raw, (QueryTriples, list)):  # a remote store's CONSTRUCT is a list of triples
         triples = []
         for triple in raw:
             triples.append(triple)
