@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-store conformance chromium assets
+.PHONY: run test install lint bench clean-store conformance debian chromium virtuoso assets
 
 # Create the virtual environment and install the project (again only when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -34,13 +34,18 @@ run: $(STAMP) assets
 
 # Install what the tests need and run every test: the W3C SPARQL conformance suites against a live
 # server first, then pytest (whose closing line stays the last one).
-test: $(STAMP) chromium assets
+test: $(STAMP) debian assets
 	$(BIN)/python tests/conformance/run_conformance.py
 	$(BIN)/python -m pytest
 
-# Debian's Chromium for the browser test (Playwright drives it; no browser is downloaded). Quick when present.
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+# Debian packages the tests need, installed only when missing (one apt run for all): Chromium for the
+# browser test (Playwright drives it; no browser is downloaded) and Virtuoso, one of the three stores
+# the backend tests run on (the tests start their own on free ports; no service is enabled).
+DEBIAN_NEEDS := $(if $(shell command -v chromium),,chromium) $(if $(shell command -v virtuoso-t),,virtuoso-opensource)
+debian:
+	@if [ -n "$(strip $(DEBIAN_NEEDS))" ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(DEBIAN_NEEDS) >/dev/null; fi
+
+chromium virtuoso: debian
 
 # The W3C SPARQL 1.1 query suite and protocol checks against a freshly started server.
 conformance: $(STAMP)

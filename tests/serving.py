@@ -59,8 +59,9 @@ OXIGRAPH = Path(sys.executable).parent / "oxigraph"
 
 
 @contextlib.contextmanager
-def sparql_server(folder: Path, *files: Path) -> Iterator[str]:
-    """A read-only Oxigraph SPARQL server on 127.0.0.1 holding the files; yields its query endpoint."""
+def sparql_server(folder: Path, *files: Path, read_only: bool = True) -> Iterator[str]:
+    """An Oxigraph SPARQL server on 127.0.0.1 holding the files (read-only unless asked); yields its
+    query endpoint (`/query`; `/update` and `/store` beside it)."""
     location = folder / "oxigraph"
     for file in files:
         subprocess.run([str(OXIGRAPH), "load", "--location", str(location), "--file", str(file)], check=True,
@@ -68,7 +69,14 @@ def sparql_server(folder: Path, *files: Path) -> Iterator[str]:
     port = free_port()
     log = open(folder / "oxigraph.log", "wb")  # noqa: SIM115 - closed below, after the server stops
     process = subprocess.Popen(
-        [str(OXIGRAPH), "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
+        [
+            str(OXIGRAPH),
+            "serve-read-only" if read_only else "serve",
+            "--location",
+            str(location),
+            "--bind",
+            f"127.0.0.1:{port}",
+        ],  # fmt: skip
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -86,4 +94,55 @@ def sparql_server(folder: Path, *files: Path) -> Iterator[str]:
     finally:
         process.terminate()
         process.wait(timeout=20)
+        log.close()
+
+
+VIRTUOSO = "virtuoso-t"
+VIRTUOSO_INI = Path("/etc/virtuoso-opensource-7/virtuoso.ini")
+"""Debian's virtuoso-opensource (installed by `make virtuoso`, which `make test` runs)."""
+
+
+VIRTUOSO_LIMITS = {"ResultSetMaxRows": 1000000, "MaxQueryCostEstimationTime": 0, "MaxQueryExecutionTime": 0}
+"""Virtuoso's [SPARQL] limits cut answers short (10,000 rows) or refuse queries by estimated cost."""
+
+
+@contextlib.contextmanager
+def virtuoso_server(folder: Path) -> Iterator[str]:
+    """A Virtuoso on free ports with its database in folder; yields its base URL (user dba, password dba)."""
+    import re
+    import shutil
+
+    if shutil.which(VIRTUOSO) is None or not VIRTUOSO_INI.exists():
+        raise RuntimeError("Virtuoso is not installed: run `make virtuoso` (Debian's virtuoso-opensource)")
+    database = folder / "virtuoso"
+    database.mkdir()
+    sql_port, http_port = free_port(), free_port()
+    ini = VIRTUOSO_INI.read_text(encoding="utf-8").replace("/var/lib/virtuoso-opensource-7/db/", f"{database}/")
+    ini = re.sub(r"(\[Parameters\][^\[]*?ServerPort\s*=\s*)\d+", rf"\g<1>{sql_port}", ini, flags=re.S)
+    ini = re.sub(r"(\[HTTPServer\][^\[]*?ServerPort\s*=\s*)\d+", rf"\g<1>{http_port}", ini, flags=re.S)
+    for key, value in VIRTUOSO_LIMITS.items():  # as docs/deployment.md says to run it for partnerkg
+        ini = re.sub(rf"^{key}\s*=.*$", f"{key} = {value}", ini, flags=re.M)
+    config = database / "virtuoso.ini"
+    config.write_text(ini, encoding="utf-8")
+    log = open(folder / "virtuoso.log", "wb")  # noqa: SIM115 - closed below, after the server stops
+    process = subprocess.Popen([VIRTUOSO, "+foreground", "+configfile", str(config)], cwd=database, stdout=log,
+                               stderr=subprocess.STDOUT)  # fmt: skip
+    base = f"http://127.0.0.1:{http_port}"
+    try:
+        for _ in range(600):
+            try:
+                urllib.request.urlopen(base + "/sparql?query=ASK%7B%7D", timeout=2).close()
+                break
+            except OSError:
+                if process.poll() is not None:
+                    break
+                time.sleep(0.1)
+        else:
+            raise RuntimeError("Virtuoso did not start: " + (folder / "virtuoso.log").read_text())
+        if process.poll() is not None:
+            raise RuntimeError("Virtuoso stopped: " + (folder / "virtuoso.log").read_text()[-2000:])
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
         log.close()

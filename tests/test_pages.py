@@ -126,6 +126,16 @@ def test_an_organisation_page_shows_who_it_sits_with(web):
     page = web.get("/id/organisation/cumbria-cvs").get_data(as_text=True)
     assert "Cumbria Strategic Partnership" in page
     assert "Cumbria Constabulary" in page and "Who it sits with" in page
+    seats = page.split("Partnerships it sits on", 1)[1].split("Who it sits with", 1)[0]
+    assert "Cambridge" not in seats  # a Cumbrian body sits on no Cambridgeshire partnership
+
+
+def test_partnerships_of_a_council_by_every_route(web):
+    rows = web.get("/api/queries/partnerships-of-council").get_json()["results"]["bindings"]
+    routes = {(r["name"]["value"], r["how"]["value"]) for r in rows}
+    assert ("Cambridgeshire Together", "member") in routes and ("Cambridgeshire Together", "appointments") in routes
+    assert ("Cambridge Community Safety Partnership", "administers") in routes
+    assert not any("Cumbria" in name for name, _ in routes)
 
 
 def test_the_sparql_editor_page_points_at_our_endpoint(web):

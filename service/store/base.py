@@ -1,7 +1,7 @@
 """The one store interface that everything above the store talks to.
 
-Only the embedded implementation exists so far; a remote one (SPARQL 1.1 Query, Update and Graph
-Store protocols) will sit behind the same interface.
+Two implementations: the embedded Oxigraph store (embedded.py) and any SPARQL 1.1 server through the
+Query, Update and Graph Store protocols (remote.py). Nothing above this interface knows which is used.
 """
 
 from __future__ import annotations

@@ -62,10 +62,12 @@ class Dialect:
     query: str  # endpoint paths, relative to the store's base URL
     update: str
     gsp: str
-    default_is_union: bool = False  # the server's default graph is already the union of every graph
+    default_is_union: bool = False  # the server's default graph is already the union of every graph: used as
+    # is for union queries (Virtuoso evaluates transitive paths wrongly over a list of default graphs)
     system_graphs: tuple[str, ...] = ()  # graph IRI prefixes of the server's own, never ours
     put_default: bool = True  # the Graph Store accepts PUT ?default
     auth: str = "basic"  # basic or digest, when credentials are given
+    boolean_digits: bool = False  # writes stored xsd:boolean values as "0" / "1" (valid, not canonical)
 
 
 DIALECTS = {
@@ -90,6 +92,7 @@ DIALECTS = {
         ),
         put_default=False,
         auth="digest",
+        boolean_digits=True,
     ),
 }
 
@@ -174,9 +177,7 @@ class RemoteStore:
     ) -> object:
         """Run a query on the server; the same result types as the embedded store."""
         if substitutions:
-            names = list(substitutions)
-            row = " ".join(str(substitutions[n]) for n in names)
-            sparql = sparql.rstrip() + f"\nVALUES ({' '.join('?' + n.value for n in names)}) {{ ({row}) }}"
+            sparql = _bind(sparql, substitutions)
         text = self._with_prefixes(sparql)
         form = _FORM.match(_COMMENTS.sub("", text))
         kind = form.group(1).upper() if form else "SELECT"
@@ -187,14 +188,20 @@ class RemoteStore:
             if not named and (self.dialect.default_is_union or len(default_graph) == 0):
                 named = [EMPTY]  # the server's own default graph is not ours to read, or none was asked for
             params += [("default-graph-uri", g) for g in named]
+        elif union_default_graph and self.dialect.default_is_union and named_graphs is None:
+            # the server's own dataset: its default graph is the union (Virtuoso's holds its system graphs
+            # too); naming graphs instead would empty the default graph or trip its path evaluation
+            named_graphs = ()
         elif union_default_graph:
             params += [("default-graph-uri", g) for g in self.graph_names() or [EMPTY]]
         elif self.dialect.default_is_union and not names_dataset:
             params.append(("default-graph-uri", EMPTY))  # partnerkg never writes the default graph
-        if named_graphs is None and self.dialect.system_graphs and not names_dataset and "graph-uri" not in str(params):
+        if named_graphs is None and self.dialect.system_graphs and not names_dataset:
             named_graphs = [NamedNode(g) for g in self._our_graphs()]  # hide the server's system graphs
-        if named_graphs is not None:
-            params += [("named-graph-uri", g.value) for g in named_graphs or [NamedNode(EMPTY)]]
+        if named_graphs:
+            params += [("named-graph-uri", g.value) for g in named_graphs]
+        elif named_graphs is not None and named_graphs != ():
+            params.append(("named-graph-uri", EMPTY))  # an empty list: no named graphs at all
         accept = "application/n-triples" if kind in ("CONSTRUCT", "DESCRIBE") else "application/sparql-results+json"
         body = self._request(
             "POST",
@@ -203,7 +210,13 @@ class RemoteStore:
             {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept},
         )
         if kind in ("CONSTRUCT", "DESCRIBE"):
+            if self.dialect.boolean_digits:
+                body = _BOOLEAN_NT.sub(
+                    lambda m: f'"{"true" if m.group(1) == "1" else "false"}"^^<{XSD_BOOLEAN}>', body.decode("utf-8")
+                ).encode("utf-8")
             return TripleList(parse(body, RdfFormat.N_TRIPLES))
+        if self.dialect.boolean_digits:
+            body = _canonical_booleans(body)
         return parse_query_results(body, QueryResultsFormat.JSON)
 
     def update(self, sparql: str) -> None:
@@ -277,7 +290,7 @@ class RemoteStore:
 
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one triple."""
-        return bool(self.query(f"ASK {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}", default_graph=[NamedNode(EMPTY)]))
+        return bool(self.query(f"ASK {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}", named_graphs=[graph]))
 
     # ------------------------------------------------------------------ writes
     def _put(self, graph: str, triples: Iterable[Triple], *, method: str = "PUT") -> None:
@@ -388,6 +401,36 @@ class RemoteStore:
 
     def close(self) -> None:
         """Nothing to release: every request is its own connection."""
+
+
+XSD_BOOLEAN = "http://www.w3.org/2001/XMLSchema#boolean"
+_BOOLEAN_NT = re.compile(r'"([01])"\^\^<' + re.escape(XSD_BOOLEAN) + ">")
+
+
+def _canonical_booleans(body: bytes) -> bytes:
+    """SPARQL JSON results with xsd:boolean values in their canonical form (true / false)."""
+    document = json.loads(body)
+    for row in document.get("results", {}).get("bindings", []):
+        for value in row.values():
+            if value.get("datatype") == XSD_BOOLEAN and value.get("value") in ("0", "1"):
+                value["value"] = "true" if value["value"] == "1" else "false"
+    return json.dumps(document).encode("utf-8")
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.I)
+
+
+def _bind(sparql: str, substitutions: dict) -> str:
+    """Bind variables as the embedded store's substitutions do: an inline VALUES block opening the
+    query's WHERE clause, so the values join the pattern before grouping and aggregation."""
+    names = list(substitutions)
+    block = (
+        f" VALUES ({' '.join('?' + n.value for n in names)}) {{ ({' '.join(str(substitutions[n]) for n in names)}) }} "
+    )
+    match = _WHERE.search(sparql) or re.search(r"\{", sparql)
+    if match is None:
+        raise SyntaxError("the query has no WHERE clause to bind its parameters in")
+    return sparql[: match.end()] + block + sparql[match.end() :]
 
 
 def _skolemise(triple: Triple, prefix: str) -> Triple:

@@ -146,14 +146,14 @@ def organisation_page(iri: str) -> str:
     seats = select(
         f"""SELECT DISTINCT ?p ?partnership ?in ?role WHERE {{
         ?m org:member <{iri}> ; org:organization ?where ; org:role/skos:prefLabel ?role . ?where rdfs:label ?in .
-        {{ BIND (?where AS ?p) }} UNION {{ ?p org:hasSubOrganization ?where }} ?p a pk:Partnership ; rdfs:label ?partnership }}
+        ?p a pk:Partnership ; rdfs:label ?partnership . FILTER (?where = ?p || EXISTS {{ ?p org:hasSubOrganization ?where }}) }}
         ORDER BY ?partnership""",
         "organisation seats",
     )
     others = select(
         f"""SELECT ?other ?name (COUNT(DISTINCT ?p) AS ?together) (GROUP_CONCAT(DISTINCT ?pname; separator="; ") AS ?where)
         WHERE {{ ?m1 org:member <{iri}> ; org:organization ?w1 . ?m2 org:member ?other ; org:organization ?w2 .
-        {{ BIND (?w1 AS ?p) }} UNION {{ ?p org:hasSubOrganization ?w1 }} ?p a pk:Partnership ; rdfs:label ?pname .
+        ?p a pk:Partnership ; rdfs:label ?pname . FILTER (?w1 = ?p || EXISTS {{ ?p org:hasSubOrganization ?w1 }})
         FILTER (?w2 = ?p || EXISTS {{ ?p org:hasSubOrganization ?w2 }}) FILTER (?other != <{iri}>) ?other rdfs:label ?name }}
         GROUP BY ?other ?name ORDER BY DESC(?together) ?name""",
         "organisation partners",
