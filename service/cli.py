@@ -145,14 +145,30 @@ def load(ctx: Context, files: tuple[Path, ...], graph: str | None, fmt: str | No
     store = _store(ctx)
     internal = ctx.settings.is_internal
     total = sum(f.stat().st_size for f in files if f.is_file())
+    sent = 0
+
+    def upload(triples: int) -> None:  # a remote store is sent big files in batches
+        nonlocal sent
+        sent += triples
+        click.echo(f"\rsent {sent:,} triples to {store.location}", nl=False, err=True)
+
     try:
         if total > PROGRESS_THRESHOLD:
             with click.progressbar(length=total, label="parsing", file=sys.stderr) as bar:
                 report = load_files(
-                    store, files, graph=graph, fmt=fmt, append=append, progress=bar.update, internal=internal
+                    store,
+                    files,
+                    graph=graph,
+                    fmt=fmt,
+                    append=append,
+                    progress=bar.update,
+                    internal=internal,
+                    upload=upload,
                 )
         else:
-            report = load_files(store, files, graph=graph, fmt=fmt, append=append, internal=internal)
+            report = load_files(store, files, graph=graph, fmt=fmt, append=append, internal=internal, upload=upload)
+        if sent:
+            click.echo("", err=True)
     except LoadError as exc:
         fail("nothing was loaded:\n" + "\n".join(f"  {p}" for p in exc.problems))
     except StoreError as exc:

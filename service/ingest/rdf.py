@@ -183,6 +183,7 @@ def _load_into_new_graph(
     fmt: str | None,
     progress: Callable[[int], None] | None,
     internal: Callable[[str], bool] | None = None,
+    upload: Callable[[int], None] | None = None,
 ) -> LoadReport | None:
     """The common case, one triple file into a graph that does not exist yet: parse it once to find
     any error (streaming, nothing kept), then let the store load it in bulk. None when the case does
@@ -199,7 +200,7 @@ def _load_into_new_graph(
             reader = _CountingReader(handle, progress)
             for _ in parse(reader, rdf_format, base_iri=base_iri):
                 pass
-        count = store.load_new_graph(path, rdf_format, target, base_iri=base_iri)
+        count = store.load_new_graph(path, rdf_format, target, base_iri=base_iri, progress=upload)
     except SyntaxError as exc:
         raise LoadError([_syntax_problem(path, exc)]) from exc
     except (OSError, ValueError) as exc:
@@ -246,6 +247,7 @@ def load_files(
     append: bool = False,
     progress: Callable[[int], None] | None = None,
     internal: Callable[[str], bool] | None = None,
+    upload: Callable[[int], None] | None = None,
 ) -> LoadReport:
     """Load RDF files: each file's triples replace its own graph (or the named graph), atomically.
 
@@ -253,7 +255,13 @@ def load_files(
     triple file's would.
     """
     return load_sources(
-        store, [(Path(p), graph) for p in paths], fmt=fmt, append=append, progress=progress, internal=internal
+        store,
+        [(Path(p), graph) for p in paths],
+        fmt=fmt,
+        append=append,
+        progress=progress,
+        internal=internal,
+        upload=upload,
     )
 
 
@@ -265,13 +273,15 @@ def load_sources(
     append: bool = False,
     progress: Callable[[int], None] | None = None,
     internal: Callable[[str], bool] | None = None,
+    upload: Callable[[int], None] | None = None,
 ) -> LoadReport:
-    """Load (file, target graph or None) pairs in one transaction.
+    """Load (file, target graph or None) pairs in one transaction (`upload` hears of each batch a
+    remote store is sent).
 
     Every file is parsed before anything is written, and all problems are reported together.
     """
     if len(sources) == 1 and not append:
-        report = _load_into_new_graph(store, sources[0], fmt, progress, internal)
+        report = _load_into_new_graph(store, sources[0], fmt, progress, internal, upload)
         if report is not None:
             return report
     parsed: list[tuple[ParsedSource, str | None]] = []

@@ -6,7 +6,7 @@ Query, Update and Graph Store protocols (remote.py). Nothing above this interfac
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Protocol
@@ -83,9 +83,16 @@ class Store(Protocol):
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""
 
-    def load_new_graph(self, path: Path, fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
+    def load_new_graph(
+        self,
+        path: Path,
+        fmt: RdfFormat,
+        graph: NamedNode,
+        base_iri: str | None = None,
+        progress: Callable[[int], None] | None = None,
+    ) -> int:
         """All or nothing, store an already validated triple file into a graph that holds nothing yet;
-        return its triple count."""
+        return its triple count. A store that sends the file in batches reports each batch's triples."""
 
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for a quad format."""

@@ -8,7 +8,7 @@ times faster, while rdflib stays the toolkit for formats, pyshacl and owlrl.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
@@ -112,7 +112,14 @@ class EmbeddedStore:
             and next(iter(self._store.quads_for_pattern(None, None, None, graph)), None) is not None
         )
 
-    def load_new_graph(self, path: Path, fmt: RdfFormat, graph: NamedNode, base_iri: str | None = None) -> int:
+    def load_new_graph(
+        self,
+        path: Path,
+        fmt: RdfFormat,
+        graph: NamedNode,
+        base_iri: str | None = None,
+        progress: Callable[[int], None] | None = None,  # one local bulk load: nothing to report
+    ) -> int:
         """Store a triple file the caller has already parsed once without error into a graph that holds
         nothing yet, with Oxigraph's bulk loader; return the graph's size.
 

@@ -377,6 +377,8 @@ class RemoteStore:
                     batch = []
         if batch:
             self._send_batch(staging, batch, number, done, journal)
+            if progress is not None:
+                progress(len(batch))
         self.update(f"DROP SILENT GRAPH <{graph.value}> ; MOVE SILENT <{staging}> TO <{graph.value}>")
         journal.unlink(missing_ok=True)
         return count
