@@ -238,3 +238,25 @@ def test_entailments_are_stored_in_their_own_graph_and_refreshed_when_data_chang
     )
     store.close()
     assert len(digests) == 1  # replaced, not accumulated
+
+
+def test_sparql_targets_selected_on_oxigraph_are_the_ones_rdflib_selects(sample_store):
+    """The run evaluates every sh:SPARQLTarget on Oxigraph and hands pySHACL the nodes as
+    sh:targetNode lists; the nodes must be exactly those rdflib's engine (pySHACL's own) selects."""
+    from datetime import date
+
+    from service.compliance.derive import Thresholds, derive
+    from service.compliance.validate import read_shapes, resolve_sparql_targets, with_vocabularies
+    from service.namespaces import PREFIXES, SH
+    from service.reasoning import read_data
+
+    data = with_vocabularies(read_data(sample_store))
+    data += derive(data, date(2026, 9, 1), Thresholds())
+    shapes = read_shapes(sample_store)
+    rewritten, targets = resolve_sparql_targets(data, shapes)
+    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    assert len(targets) > 50 and any(targets.values())
+    for target, nodes in targets.items():
+        expected = {row[0] for row in data.query(prologue + str(shapes.value(target, SH.select)))}
+        assert set(nodes) == expected, shapes.value(target, SH.select)
+    assert not [t for t in rewritten.objects(None, SH.target) if rewritten.value(t, SH.select) is not None]

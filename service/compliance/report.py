@@ -56,7 +56,9 @@ def render_message(template: str, data: Graph, focus: Node, value: Node | None, 
     return PLACEHOLDER.sub(fill, template)
 
 
-def scorecard(run: Run, data: Graph, shapes: Graph) -> dict[str, dict[str, dict[str, str]]]:
+def scorecard(
+    run: Run, data: Graph, shapes: Graph, targets: dict | None = None
+) -> dict[str, dict[str, dict[str, str]]]:
     """For each partnership, each obligation's status: met, not met, no evidence, not applicable.
 
     'No evidence' means none of the things the obligation is checked on exist for the partnership
@@ -75,8 +77,12 @@ def scorecard(run: Run, data: Graph, shapes: Graph) -> dict[str, dict[str, dict[
             select = shapes.value(target, SH.select)
             if select is None:
                 continue
-            for row in data.query(prologue + str(select)):
-                for p in attribution.partnerships(row[0], scheme):
+            if targets is not None and target in targets:  # already selected for the run (on Oxigraph)
+                nodes = targets[target]
+            else:
+                nodes = [row[0] for row in data.query(prologue + str(select))]  # type: ignore[index]
+            for node in nodes:
+                for p in attribution.partnerships(node, scheme):
                     checked.setdefault(notation, set()).add(str(p))
     breached = {(f.obligation, p) for f in run.findings for p in f.partnerships}
     card: dict[str, dict[str, dict[str, str]]] = {}
