@@ -466,6 +466,26 @@ def template(out: Path) -> None:
 
 
 @main.command()
+@click.option("--councils", type=click.IntRange(1), default=2, show_default=True)
+@click.option("--partnerships-per-council", type=click.IntRange(1), default=4, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), required=True, help="Folder to write into.")
+def generate(councils: int, partnerships_per_council: int, seed: int, out: Path) -> None:
+    """Write a synthetic register (copies of the sample) and the ground truth of its breaches.
+
+    OUT/register.ttl holds the register, OUT/ground-truth.csv every breach it carries (obligation,
+    focus node, severity, copy): validation as at 2026-11-22 must find exactly those Violations.
+    """
+    from .generate import generate as make
+
+    made = make(out, councils=councils, partnerships_per_council=partnerships_per_council, seed=seed)
+    click.echo(
+        f"wrote {made.register} ({made.copies} copies of the sample: {made.partnerships} partnerships, "
+        f"{made.triples:,} triples) and {made.ground_truth} ({made.breaches} breaches)"
+    )
+
+
+@main.command()
 @click.option(
     "--publisher",
     "publishers",

@@ -1,0 +1,147 @@
+"""A synthetic register at any scale, with breaches whose every location is known.
+
+The register is made of copies of the sample (data/sample/): its eight partnerships with their
+bodies, people, appointments, two years of meetings, decisions, votes, resources and reviews. Each
+copy renames every resource under the base IRI (`partnership/ccsp` becomes `partnership/c7-ccsp`,
+blank nodes too) except the organisations, the councils' strategic objectives and the reorganisation,
+which every copy shares, as real councils and partner bodies sit on many partnerships. So each copy
+carries the sample's deliberate breaches, listed by hand in data/sample/breaches.csv (and in
+data/sample/README.md), and the ground truth of the generated register is that list once per copy:
+a breach rate of one per copy for each obligation the sample breaches.
+
+    partnerkg generate --councils 10 --partnerships-per-council 100 --seed 7 --out DIR
+
+writes DIR/register.ttl (N-Triples lines, which are Turtle) and DIR/ground-truth.csv. The number of
+copies is the number of partnerships asked for divided by the sample's eight, rounded up. The seed
+orders the copies (and so the file); the content is the same for every seed.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from .ingest.bootstrap import SAMPLE_DIR
+from .namespaces import ID
+
+SHARED = ("organisation/", "objective/", "change/")
+"""Resources every copy shares: the real organisations, the councils' objectives, the reorganisation."""
+BREACHES = SAMPLE_DIR / "breaches.csv"
+SAMPLE_PARTNERSHIPS = 8
+
+
+@dataclass(frozen=True)
+class Generated:
+    """What `generate` wrote."""
+
+    copies: int
+    partnerships: int
+    triples: int
+    breaches: int
+    register: Path
+    ground_truth: Path
+
+
+def sample_breaches() -> list[tuple[str, str, str]]:
+    """The sample's deliberate breaches: (obligation id, focus node's local name, severity)."""
+    with open(BREACHES, newline="", encoding="utf-8") as handle:
+        return [(row["obligation"], row["focus"], row["severity"]) for row in csv.DictReader(handle)]
+
+
+def _renamer(copy: int):
+    base = str(ID)
+    prefix = f"c{copy}-"
+
+    def rename(term):
+        if isinstance(term, ox.NamedNode) and term.value.startswith(base):
+            local = term.value[len(base) :]
+            if local.startswith(SHARED) or "/" not in local:
+                return term
+            kind, _, rest = local.partition("/")
+            return ox.NamedNode(f"{base}{kind}/{prefix}{rest}")
+        if isinstance(term, ox.BlankNode):
+            return ox.BlankNode(f"c{copy}x{term.value}")
+        return term
+
+    return rename
+
+
+def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: int = 1) -> Generated:
+    """Write the register and its ground truth into `out`."""
+    wanted = max(1, councils * partnerships_per_council)
+    copies = math.ceil(wanted / SAMPLE_PARTNERSHIPS)
+    triples = []
+    for path in sorted(SAMPLE_DIR.glob("*.ttl")):
+        triples += list(ox.parse(path=str(path), format=ox.RdfFormat.TURTLE))
+    labels: dict[str, ox.BlankNode] = {}  # the parser's blank-node labels are random: number them in order
+
+    def stable(term):
+        if isinstance(term, ox.BlankNode):
+            return labels.setdefault(term.value, ox.BlankNode(f"b{len(labels)}"))
+        return term
+
+    triples = [ox.Triple(stable(t.subject), t.predicate, stable(t.object)) for t in triples]
+    order = list(range(1, copies + 1))
+    random.Random(seed).shuffle(order)
+    out.mkdir(parents=True, exist_ok=True)
+    register = out / "register.ttl"
+    written: set[str] = set()
+    count = 0
+    with open(register, "w", encoding="utf-8") as handle:
+        for copy in order:
+            rename = _renamer(copy)
+            for triple in triples:
+                line = f"{rename(triple.subject)} {triple.predicate} {rename(triple.object)} .\n"
+                shared = not line.startswith("_:") and _is_shared(triple, rename)
+                if shared:  # a shared resource's own facts are written once
+                    if line in written:
+                        continue
+                    written.add(line)
+                handle.write(line)
+                count += 1
+    truth = out / "ground-truth.csv"
+    breaches = sample_breaches()
+    with open(truth, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["obligation", "focus", "severity", "copy"])
+        for copy in sorted(order):
+            for obligation, focus, severity in breaches:
+                writer.writerow([obligation, _focus_iri(focus, copy), severity, copy])
+    return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, copies * len(breaches), register, truth)
+
+
+def _is_shared(triple, rename) -> bool:
+    return rename(triple.subject) == triple.subject and rename(triple.object) == triple.object
+
+
+def _focus_iri(focus: str, copy: int) -> str:
+    """The focus node of a breach in one copy: the sample's IRI, renamed for the copy."""
+    kind, _, rest = focus.partition("/")
+    if focus.startswith(SHARED):
+        return str(ID) + focus
+    return f"{ID}{kind}/c{copy}-{rest}"
+
+
+def read_ground_truth(path: Path) -> set[tuple[str, str]]:
+    """The (obligation, focus IRI) pairs a ground-truth file lists."""
+    with open(path, newline="", encoding="utf-8") as handle:
+        return {(row["obligation"], row["focus"]) for row in csv.DictReader(handle)}
+
+
+def precision_recall(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[str, tuple[float, float]]:
+    """Per obligation: the share of findings that are true breaches, and of true breaches found."""
+    out = {}
+    for obligation in sorted({o for o, _ in found | truth}):
+        f = {x for x in found if x[0] == obligation}
+        t = {x for x in truth if x[0] == obligation}
+        hit = len(f & t)
+        out[obligation] = (hit / len(f) if f else 1.0, hit / len(t) if t else 1.0)
+    return out
+
+
+__all__ = ["Generated", "generate", "precision_recall", "read_ground_truth", "sample_breaches"]
