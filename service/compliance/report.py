@@ -56,15 +56,13 @@ def render_message(template: str, data: Graph, focus: Node, value: Node | None, 
     return PLACEHOLDER.sub(fill, template)
 
 
-def scorecard(
-    run: Run, data: Graph, shapes: Graph, targets: dict | None = None
-) -> dict[str, dict[str, dict[str, str]]]:
+def scorecard(run: Run, data: Graph, shapes: Graph, targets: dict) -> dict[str, dict[str, dict[str, str]]]:
     """For each partnership, each obligation's status: met, not met, no evidence, not applicable.
+    `targets` are the focus nodes of each SPARQL target, as the run selected them.
 
     'No evidence' means none of the things the obligation is checked on exist for the partnership
     (no meetings, no ballots, no undelivered actions): nothing was breached, and nothing shown met.
     """
-    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
     attribution = Attribution(data)
     checked: dict[str, set[str]] = {}
     for shape in shapes.subjects(RDF.type, SH.NodeShape):
@@ -74,14 +72,7 @@ def scorecard(
         scheme = data.value(obligation, SKOS.inScheme)
         notation = str(data.value(obligation, SKOS.notation))
         for target in shapes.objects(shape, SH.target):
-            select = shapes.value(target, SH.select)
-            if select is None:
-                continue
-            if targets is not None and target in targets:  # already selected for the run (on Oxigraph)
-                nodes = targets[target]
-            else:
-                nodes = [row[0] for row in data.query(prologue + str(select))]  # type: ignore[index]
-            for node in nodes:
+            for node in targets.get(target, ()):  # the nodes the run selected (validate.resolve_sparql_targets)
                 for p in attribution.partnerships(node, scheme):
                     checked.setdefault(notation, set()).add(str(p))
     breached = {(f.obligation, p) for f in run.findings for p in f.partnerships}

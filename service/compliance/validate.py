@@ -21,7 +21,7 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
-from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, PREFIXES, SH
+from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
 from ..reasoning import read_data
 from ..store import Store
 from ..store.terms import from_rdflib, graph_from_triples, quads_into, to_rdflib
@@ -320,7 +320,7 @@ def resolve_sparql_targets(data: Graph, shapes: Graph) -> tuple[Graph, dict[Node
     The nodes are the same ones pySHACL would select itself, but rdflib's SPARQL engine takes most of a
     run to find them (24 of 25 s at 100 synthetic partnerships), and the scorecard needs them again.
     """
-    prologue = "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+    prologue = sparql_prefixes()
     store = ox.Store()
     store.extend(ox.Quad(*(from_rdflib(t) for t in triple), ox.DefaultGraph()) for triple in data)  # type: ignore[misc]
     rewritten = Graph()

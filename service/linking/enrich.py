@@ -36,6 +36,7 @@ from rdflib.namespace import PROV, RDF, RDFS, SKOS, XSD
 from ..namespaces import GRAPH, PK
 from ..store import Store
 from ..store.terms import quads_into
+from .publish import iri_values
 
 STATGEO = Namespace("http://statistics.data.gov.uk/def/statistical-geography#")
 STATENT = Namespace("http://statistics.data.gov.uk/def/statistical-entity#")
@@ -141,10 +142,6 @@ def ask(endpoint: str, query: str, timeout: float, *, retries: int = RETRIES) ->
     raise ConnectionError(f"{type(last).__name__}: {last}")
 
 
-def _values(iris: list[str]) -> str:
-    return " ".join(f"<{i}>" for i in iris)
-
-
 def _literals(codes: list[str]) -> str:
     return " ".join(json.dumps(c) for c in codes)
 
@@ -154,7 +151,7 @@ def _ons(known: Bodies) -> tuple[str | None, Callable[[list[dict], Graph], int]]
         return None, lambda rows, g: 0
     query = f"""PREFIX statgeo: <{STATGEO}> PREFIX statent: <{STATENT}> PREFIX foi: <{FOI}>
 SELECT ?area ?name ?entity ?active WHERE {{
-  VALUES ?area {{ {_values([AREA + code for code in sorted(known.gss)])} }}
+  VALUES ?area {{ {iri_values([AREA + code for code in sorted(known.gss)])} }}
   ?area statgeo:officialname ?name .
   OPTIONAL {{ ?area statent:code ?entity }} OPTIONAL {{ ?area foi:active ?active }} }}"""
 
@@ -182,7 +179,7 @@ def _odc(known: Bodies) -> tuple[str | None, Callable[[list[dict], Graph], int]]
         return None, lambda rows, g: 0
     query = f"""PREFIX lg: <{LG}> PREFIX rdfs: <{RDFS}>
 SELECT ?council ?area ?label WHERE {{
-  VALUES ?area {{ {_values([AREA + code for code in sorted(known.gss)])} }}
+  VALUES ?area {{ {iri_values([AREA + code for code in sorted(known.gss)])} }}
   ?council a lg:LocalAuthority ; lg:governsGSS ?area .
   OPTIONAL {{ ?council rdfs:label ?label }} }}"""
 

@@ -108,33 +108,23 @@ def graph_of_dump(path: str) -> str:
     return str(GRAPH) + path
 
 
-def modified(store: Store, graphs: list[str]) -> str | None:
-    """The newest time any of the graphs was written, from the provenance the store keeps."""
-    if not graphs:
-        return None
-    values = " ".join(f"<{g}>" for g in graphs)
-    rows = store.query(
-        "SELECT (MAX(?t) AS ?latest) WHERE { GRAPH ?s { ?g <http://www.w3.org/ns/prov#generatedAtTime> ?t } "
-        f"VALUES ?g {{ {values} }} }}"
-    )
-    for row in rows:
-        if row["latest"] is not None:
-            return row["latest"].value
-    return None
+def iri_values(iris: list[str]) -> str:
+    """IRIs written for a SPARQL VALUES block."""
+    return " ".join(f"<{i}>" for i in iris)
 
 
-def earliest(store: Store, graphs: list[str]) -> str | None:
-    """The oldest time any of the graphs was written."""
+def written_at(store: Store, graphs: list[str], aggregate: str = "MAX") -> str | None:
+    """When any of the graphs was written (MAX: the newest time, MIN: the oldest), from the provenance
+    the store keeps."""
     if not graphs:
         return None
-    values = " ".join(f"<{g}>" for g in graphs)
     rows = store.query(
-        "SELECT (MIN(?t) AS ?first) WHERE { GRAPH ?s { ?g <http://www.w3.org/ns/prov#generatedAtTime> ?t } "
-        f"VALUES ?g {{ {values} }} }}"
+        f"SELECT ({aggregate}(?t) AS ?when) WHERE {{ GRAPH ?s {{ ?g <http://www.w3.org/ns/prov#generatedAtTime> ?t }} "
+        f"VALUES ?g {{ {iri_values(graphs)} }} }}"
     )
     for row in rows:
-        if row["first"] is not None:
-            return row["first"].value
+        if row["when"] is not None:
+            return row["when"].value
     return None
 
 
@@ -228,7 +218,7 @@ def catalogue(
     g.add((catalog, DCTERMS.license, licence))
     g.add((catalog, DCTERMS.language, english))
     g.add((catalog, DCTERMS.modified, now))
-    first_written = earliest(store, graphs)
+    first_written = written_at(store, graphs, "MIN")
     if first_written:
         g.add((catalog, DCTERMS.issued, Literal(first_written, datatype=XSD.dateTime)))
     g.add((catalog, FOAF.homepage, home))
@@ -276,7 +266,7 @@ def catalogue(
             _temporal(g, store, dataset, span, held)
         for word in dataset_info.keywords:
             g.add((dataset, DCAT.keyword, Literal(word, lang="en")))
-        changed = modified(store, held)
+        changed = written_at(store, held)
         if changed:
             g.add((dataset, DCTERMS.modified, Literal(changed, datatype=XSD.dateTime)))
         if dataset_info.slug == "register":
@@ -358,7 +348,7 @@ def void_description(store: Store, root: str, *, internal: Callable[[str], bool]
     for namespace in ("pk", "org", "foaf", "dcterms", "prov", "time", "skos"):
         g.add((dataset, VOID.vocabulary, URIRef(PREFIXES[namespace])))
     if graphs:
-        named = " ".join(f"<{x}>" for x in graphs)
+        named = iri_values(graphs)
         stats = store.query(
             "SELECT (COUNT(*) AS ?triples) (COUNT(DISTINCT ?s) AS ?subjects) (COUNT(DISTINCT ?p) AS ?properties) "
             f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} VALUES ?g {{ {named} }} }}"

@@ -197,7 +197,7 @@ class RemoteStore:
         elif self.dialect.default_is_union and not names_dataset:
             params.append(("default-graph-uri", EMPTY))  # partnerkg never writes the default graph
         if named_graphs is None and self.dialect.system_graphs and not names_dataset:
-            named_graphs = [NamedNode(g) for g in self._our_graphs()]  # hide the server's system graphs
+            named_graphs = [NamedNode(g) for g in self.graph_names()]  # hide the server's system graphs
         if named_graphs:
             params += [("named-graph-uri", g.value) for g in named_graphs]
         elif named_graphs is not None and named_graphs != ():
@@ -228,7 +228,8 @@ class RemoteStore:
         return graph.startswith(self.dialect.system_graphs) or graph.startswith(STAGING) or graph == EMPTY
 
     # ------------------------------------------------------------------ graphs
-    def _our_graphs(self) -> list[str]:
+    def graph_names(self) -> list[str]:
+        """Every named graph of ours on the server (asked without a dataset, so the server's own list)."""
         body = self._request(
             "POST",
             self.query_url,
@@ -237,10 +238,6 @@ class RemoteStore:
         )
         rows = parse_query_results(body, QueryResultsFormat.JSON)
         return sorted(r["g"].value for r in rows if not self._system(r["g"].value))  # type: ignore[union-attr]
-
-    def graph_names(self) -> list[str]:
-        """Every named graph of ours on the server."""
-        return self._our_graphs()
 
     def graph_quads(self, graph: str) -> Iterator[Quad]:
         """The quads of one named graph."""
@@ -260,7 +257,7 @@ class RemoteStore:
 
     def graphs(self) -> list[GraphInfo]:
         """Every named graph of ours with its triple count."""
-        ours = self._our_graphs()
+        ours = self.graph_names()
         if not ours:
             return []
         rows = self.query(
