@@ -312,8 +312,15 @@ def reason(ctx: Context) -> None:
     "--out", type=click.Path(path_type=Path), help="Write the report to this file (default: standard output)."
 )
 @click.option("--no-save", is_flag=True, help="Do not keep the run in the store.")
+@click.option(
+    "--engine",
+    type=click.Choice(["sparql", "pyshacl"]),
+    default="sparql",
+    show_default=True,
+    help="sparql: the shapes run as SPARQL queries on Oxigraph (fast); pyshacl: the reference validator.",
+)
 @click.pass_obj
-def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_save) -> None:
+def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_save, engine) -> None:
     """Check the data against every obligation's shapes and report the findings.
 
     Each run is kept in the store (its SHACL report in a named graph of its own, with PROV-O
@@ -334,6 +341,7 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
             partnership=partnership,
             framework=framework,
             save=not no_save,
+            engine=engine,
         )
     except ValidationError as exc:
         fail(str(exc))

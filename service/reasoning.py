@@ -24,6 +24,19 @@ load bookkeeping and the record of runs (each run's own report graph, under grap
 RUN_GRAPH_PREFIX = str(GRAPH["run/"])
 
 
+def is_data_graph(name: str) -> bool:
+    """True for the graphs validation and reasoning read: every graph but shapes, runs, inferences and
+    staging."""
+    return name not in NOT_DATA and not name.startswith((RUN_GRAPH_PREFIX, STAGING))
+
+
+def data_query(store: Store) -> str:
+    """A CONSTRUCT of the data graphs' triples. The graphs are listed in a VALUES block rather than
+    filtered triple by triple, which halves the time Oxigraph takes to copy them."""
+    names = " ".join(f"<{g}>" for g in store.graph_names() if is_data_graph(g))
+    return f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?g {{ {names} }} GRAPH ?g {{ ?s ?p ?o }} }}"
+
+
 @dataclass
 class ReasoningReport:
     """What a closure run found."""
@@ -61,12 +74,7 @@ def inconsistencies(closed: Graph) -> list[str]:
 
 def read_data(store: Store) -> Graph:
     """Ontology, policies and data, merged into one rdflib graph: what reasoning and validation read."""
-    excluded = ", ".join(f"<{g}>" for g in NOT_DATA)
-    result = store.query(
-        "CONSTRUCT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } "
-        f"FILTER (?g NOT IN ({excluded}) && !STRSTARTS(STR(?g), '{RUN_GRAPH_PREFIX}') && !STRSTARTS(STR(?g), '{STAGING}')) }}"
-    )
-    return graph_from_triples(result)  # type: ignore[arg-type]
+    return graph_from_triples(store.query(data_query(store)))  # type: ignore[arg-type]
 
 
 def materialise(store: Store) -> ReasoningReport:

@@ -12,8 +12,9 @@ from rdflib import RDF, Graph
 from rdflib.namespace import SH
 
 from service.compliance.derive import Thresholds, derive
-from service.compliance.validate import diff_runs, list_runs, read_data, validate
+from service.compliance.validate import diff_runs, list_runs, validate
 from service.namespaces import PK
+from service.reasoning import read_data
 
 AS_AT = date(2026, 11, 22)
 ID = "https://w3id.org/partnerkg/id/"

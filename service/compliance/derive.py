@@ -10,16 +10,19 @@ of org:hasSubOrganization, and broader appointment roles (a lead member is a rep
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, fields
 from datetime import date
 
+import pyoxigraph as ox
 from dateutil.relativedelta import relativedelta
-from rdflib import RDF, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, SKOS, TIME, XSD
+from rdflib import RDF, Graph, URIRef
+from rdflib.namespace import SKOS, XSD
 from rdflib.term import Node
 
-from ..namespaces import CODE, ORG, PK
+from ..namespaces import CODE, ORG, PK, sparql_prefixes
 from ..settings import SETTINGS
+from ..store.terms import GraphView, quads_into, to_rdflib
 from .workdays import Calendar, Counting
 
 NATION_CODES = {
@@ -49,21 +52,6 @@ class Thresholds:
     def from_settings(cls, settings: object) -> Thresholds:
         """The thresholds a process's settings give (each setting of the same name)."""
         return cls(**{f.name: getattr(settings, f.name) for f in fields(cls)})
-
-
-def _date(node: Node | None) -> date | None:
-    if isinstance(node, Literal) and isinstance(node.toPython(), date):
-        return node.toPython()
-    return None
-
-
-def _period(graph: Graph, node: Node) -> tuple[date | None, date | None]:
-    interval = graph.value(node, ORG.memberDuring)
-    if interval is None:
-        return None, None
-    start = _date(graph.value(graph.value(interval, TIME.hasBeginning), TIME.inXSDDate))
-    end = _date(graph.value(graph.value(interval, TIME.hasEnd), TIME.inXSDDate))
-    return start, end
 
 
 def current(start: date | None, end: date | None, day: date) -> bool:
@@ -107,26 +95,6 @@ def partnership_of(graph: Graph) -> dict[Node, Node]:
     return owner
 
 
-def council_of_framework(graph: Graph, partnership: Node) -> list[Node]:
-    """The councils whose frameworks apply to a partnership, with the successors of abolished ones."""
-    councils: list[Node] = []
-    for scheme in graph.objects(partnership, PK.subjectToFramework):
-        for publisher in graph.objects(scheme, DCTERMS.publisher):
-            councils.append(publisher)
-            for event in graph.subjects(ORG.originalOrganization, publisher):
-                councils.extend(graph.objects(event, ORG.resultingOrganization))
-    return list(dict.fromkeys(councils))
-
-
-def nation_of(graph: Graph, councils: list[Node]) -> str:
-    """The nation whose bank holidays count: the first framework council's, England if unknown."""
-    for council in councils:
-        code = NATION_CODES.get(graph.value(council, PK.nation))
-        if code:
-            return code
-    return "ENG"
-
-
 def entailments(graph: Graph) -> Graph:
     """What the shapes rely on that follows from the data whatever the date: each node's partnership
     (pk:forPartnership), org:hasSubOrganization and its inverse pk:partOfPartnership, and broader
@@ -148,84 +116,191 @@ def entailments(graph: Graph) -> Graph:
 
 
 def derive(
-    graph: Graph,
+    graph: Graph | GraphView,
     as_at: date,
     thresholds: Thresholds | None = None,
     run: URIRef | None = None,
     entailed: Graph | None = None,
 ) -> Graph:
     """The derived graph for a data graph (ontology, policies and data merged), as at a date: the
-    entailments (computed here unless given) and the dated values."""
-    out = Graph()
-    thresholds = thresholds or Thresholds()
-    counting = Counting(thresholds.day_counting)
+    entailments (computed here unless given) and the dated values. (A run calls `dated_values` on
+    its working store directly.)"""
+    if isinstance(graph, GraphView):
+        store = graph.store
+    else:
+        store = ox.Store()
+        store.extend(quads_into(graph, ox.DefaultGraph()))  # type: ignore[arg-type]
     entailed = entailments(graph) if entailed is None else entailed
+    store.extend(quads_into(entailed, ox.DefaultGraph()))  # type: ignore[arg-type]
+    out = Graph()
     out += entailed
-    owner = dict(entailed.subject_objects(PK.forPartnership))
-    if run is not None:
-        out.add((run, RDF.type, PK.ValidationRun))
-        out.add((run, PK.asAt, Literal(as_at, datatype=XSD.date)))
-
-    # partnerships in force as at the date
-    for p in graph.subjects(RDF.type, PK.Partnership):
-        established = _date(graph.value(p, PK.establishedOn))
-        abolished = _date(graph.value(p, PK.abolishedOn))
-        closed = graph.value(p, PK.partnershipStatus) == CODE["status-closed"]
-        alive = (
-            not closed and (established is None or established <= as_at) and (abolished is None or as_at < abolished)
-        )
-        out.add((p, PK.isCurrent, Literal(alive)))
-
-    # appointments and memberships current as at the date
-    for membership in set(graph.subjects(ORG.memberDuring, None)):
-        start, end = _period(graph, membership)
-        out.add((membership, PK.isCurrent, Literal(current(start, end, as_at))))
-
-    # assessments, reviews and reports in the review period; commitments for the current year
-    since = as_at - relativedelta(months=thresholds.review_months)
-    for assessment, day in graph.subject_objects(PK.assessmentDate):
-        d = _date(day)
-        if d is not None:
-            out.add((assessment, PK.isRecent, Literal(since < d <= as_at)))
-    this_year = financial_year(as_at)
-    for commitment, year in graph.subject_objects(PK.financialYear):
-        out.add((commitment, PK.isRecent, Literal(str(year) == this_year)))
-
-    _derive_meetings(graph, out, owner, as_at, thresholds, counting)
+    for q in dated_values(store, as_at, thresholds, run):
+        out.add((to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)))
     return out
 
 
-def _derive_meetings(
-    graph: Graph, out: Graph, owner: dict[Node, Node], as_at: date, thresholds: Thresholds, counting: Counting
-) -> None:
-    officers_by_meeting: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
-    for attendance in graph.subjects(RDF.type, PK.Attendance):
-        meeting = graph.value(attendance, PK.atMeeting)
-        person = graph.value(attendance, PK.attendee)
-        if meeting is not None and (person, RDF.type, PK.Officer) in graph:
-            officers_by_meeting[meeting].append((person, graph.value(attendance, PK.onBehalfOf)))
-    for meeting, day in graph.subject_objects(PK.meetingDate):
-        held = _date(day)
-        if held is None:
+def _day(term: object) -> date | None:
+    """The date of an xsd:date (or xsd:dateTime) literal, None for anything else."""
+    if not isinstance(term, ox.Literal) or term.datatype.value not in (str(XSD.date), str(XSD.dateTime)):
+        return None
+    try:
+        return date.fromisoformat(term.value[:10])
+    except ValueError:
+        return None
+
+
+def _rows(store: ox.Store, query: str) -> Iterator[ox.QuerySolution]:
+    return store.query(sparql_prefixes() + query)  # type: ignore[return-value]
+
+
+_TRUE = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
+_FALSE = ox.Literal("false", datatype=ox.NamedNode(str(XSD.boolean)))
+
+
+def _bool(value: bool) -> ox.Literal:
+    return _TRUE if value else _FALSE
+
+
+def _int(value: int) -> ox.Literal:
+    return ox.Literal(str(value), datatype=ox.NamedNode(str(XSD.integer)))
+
+
+def _date_literal(value: date) -> ox.Literal:
+    return ox.Literal(value.isoformat(), datatype=ox.NamedNode(str(XSD.date)))
+
+
+def dated_values(
+    store: ox.Store, as_at: date, thresholds: Thresholds | None = None, run: URIRef | None = None
+) -> list[ox.Quad]:
+    """The values that depend on the run's date and settings, for the data (with its entailments) in
+    the store's default graph: what is current, what is recent, and each meeting's working days. Each
+    kind of value is read with one SPARQL query, so the cost is the rows, not lookups per node."""
+    thresholds = thresholds or Thresholds()
+    counting = Counting(thresholds.day_counting)
+    out: list[ox.Quad] = []
+    ns = {name: ox.NamedNode(str(PK[name])) for name in DATED}
+
+    def add(subject: object, name: str, value: ox.Literal | ox.NamedNode) -> None:
+        out.append(ox.Quad(subject, ns[name], value))  # type: ignore[arg-type]
+
+    if run is not None:
+        subject = ox.NamedNode(str(run))
+        out.append(ox.Quad(subject, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.ValidationRun))))
+        add(subject, "asAt", _date_literal(as_at))
+
+    # partnerships in force as at the date
+    seen: set[object] = set()
+    for row in _rows(
+        store,
+        """SELECT ?p ?established ?abolished ?status WHERE { ?p a pk:Partnership .
+        OPTIONAL { ?p pk:establishedOn ?established } OPTIONAL { ?p pk:abolishedOn ?abolished }
+        OPTIONAL { ?p pk:partnershipStatus ?status } }""",
+    ):
+        p = row["p"]
+        if p in seen:
             continue
-        p = owner.get(meeting)
-        councils = council_of_framework(graph, p) if p is not None else []
-        calendar = Calendar(nation_of(graph, councils), counting)
-        latest = calendar.latest_before(held, thresholds.agenda_notice_days)
-        out.add((meeting, PK.latestAgendaDate, Literal(latest, datatype=XSD.date)))
-        agenda_day = _date(graph.value(graph.value(meeting, PK.agenda), DCTERMS.issued))
+        seen.add(p)
+        established, abolished = _day(row["established"]), _day(row["abolished"])
+        closed = row["status"] is not None and row["status"].value == str(CODE["status-closed"])
+        alive = (
+            not closed and (established is None or established <= as_at) and (abolished is None or as_at < abolished)
+        )
+        add(p, "isCurrent", _bool(alive))
+
+    # appointments and memberships current as at the date
+    seen = set()
+    for row in _rows(
+        store,
+        """SELECT ?m ?start ?end WHERE { ?m org:memberDuring ?period .
+        OPTIONAL { ?period time:hasBeginning/time:inXSDDate ?start }
+        OPTIONAL { ?period time:hasEnd/time:inXSDDate ?end } }""",
+    ):
+        if row["m"] in seen:
+            continue
+        seen.add(row["m"])
+        add(row["m"], "isCurrent", _bool(current(_day(row["start"]), _day(row["end"]), as_at)))
+
+    # assessments, reviews and reports in the review period; commitments for the current year
+    since = as_at - relativedelta(months=thresholds.review_months)
+    for row in _rows(store, "SELECT ?a ?day WHERE { ?a pk:assessmentDate ?day }"):
+        d = _day(row["day"])
+        if d is not None:
+            add(row["a"], "isRecent", _bool(since < d <= as_at))
+    this_year = financial_year(as_at)
+    for row in _rows(store, "SELECT ?c ?year WHERE { ?c pk:financialYear ?year }"):
+        add(row["c"], "isRecent", _bool(row["year"].value == this_year))
+
+    _meeting_values(store, add, as_at, thresholds, counting)
+    return out
+
+
+DATED = (
+    "asAt",
+    "isCurrent",
+    "isRecent",
+    "latestAgendaDate",
+    "agendaClearDays",
+    "minutesDueDate",
+    "minutesDays",
+    "minutesOverdue",
+    "councilOfficersAttending",
+    "officerLimitExceeded",
+)
+
+
+def _meeting_values(store: ox.Store, add, as_at: date, thresholds: Thresholds, counting: Counting) -> None:  # noqa: ANN001
+    nations: dict[object, str] = {}
+    for row in _rows(store, "SELECT ?council ?nation WHERE { ?council pk:nation ?nation }"):
+        code = NATION_CODES.get(URIRef(row["nation"].value)) if isinstance(row["nation"], ox.NamedNode) else None
+        if code:
+            nations.setdefault(row["council"], code)
+    councils: dict[object, list[object]] = defaultdict(list)  # each partnership's framework councils
+    for row in _rows(
+        store,
+        """SELECT ?p ?publisher ?successor WHERE { ?p pk:subjectToFramework ?scheme . ?scheme dcterms:publisher ?publisher .
+        OPTIONAL { ?change org:originalOrganization ?publisher ; org:resultingOrganization ?successor } }""",
+    ):
+        found = councils[row["p"]]
+        for council in (row["publisher"], row["successor"]):
+            if council is not None and council not in found:
+                found.append(council)
+    officers: dict[object, set[tuple[object, object]]] = defaultdict(set)
+    for row in _rows(
+        store,
+        """SELECT ?meeting ?person ?org WHERE { ?attendance a pk:Attendance ; pk:atMeeting ?meeting ; pk:attendee ?person .
+        ?person a pk:Officer . OPTIONAL { ?attendance pk:onBehalfOf ?org } }""",
+    ):
+        officers[row["meeting"]].add((row["person"], row["org"]))
+    calendars: dict[str, Calendar] = {}
+    seen: set[object] = set()
+    for row in _rows(
+        store,
+        """SELECT ?meeting ?day ?p ?agenda ?minutes WHERE { ?meeting pk:meetingDate ?day .
+        OPTIONAL { ?meeting pk:forPartnership ?p } OPTIONAL { ?meeting pk:agenda/dcterms:issued ?agenda }
+        OPTIONAL { ?meeting pk:minutes/dcterms:issued ?minutes } }""",
+    ):
+        meeting = row["meeting"]
+        held = _day(row["day"])
+        if held is None or meeting in seen:
+            continue
+        seen.add(meeting)
+        framework_councils = councils.get(row["p"], []) if row["p"] is not None else []
+        nation = next((nations[c] for c in framework_councils if c in nations), "ENG")
+        calendar = calendars.get(nation) or calendars.setdefault(nation, Calendar(nation, counting))
+        add(meeting, "latestAgendaDate", _date_literal(calendar.latest_before(held, thresholds.agenda_notice_days)))
+        agenda_day = _day(row["agenda"])
         if agenda_day is not None:
-            out.add((meeting, PK.agendaClearDays, Literal(calendar.clear_days_between(agenda_day, held))))
+            add(meeting, "agendaClearDays", _int(calendar.clear_days_between(agenda_day, held)))
         due = calendar.deadline_after(held, thresholds.minutes_days)
-        out.add((meeting, PK.minutesDueDate, Literal(due, datatype=XSD.date)))
-        minutes_day = _date(graph.value(graph.value(meeting, PK.minutes), DCTERMS.issued))
+        add(meeting, "minutesDueDate", _date_literal(due))
+        minutes_day = _day(row["minutes"])
         if minutes_day is not None:
-            out.add((meeting, PK.minutesDays, Literal(calendar.days_after(held, minutes_day))))
+            add(meeting, "minutesDays", _int(calendar.days_after(held, minutes_day)))
             overdue = minutes_day > due or minutes_day < held
         else:
             overdue = as_at > due
-        out.add((meeting, PK.minutesOverdue, Literal(overdue)))
-        attending = {person for person, org in officers_by_meeting.get(meeting, ()) if org in councils}
-        if meeting in officers_by_meeting:
-            out.add((meeting, PK.councilOfficersAttending, Literal(len(attending))))
-            out.add((meeting, PK.officerLimitExceeded, Literal(len(attending) > thresholds.officer_limit)))
+        add(meeting, "minutesOverdue", _bool(overdue))
+        if meeting in officers:
+            attending = {person for person, org in officers[meeting] if org in framework_councils}
+            add(meeting, "councilOfficersAttending", _int(len(attending)))
+            add(meeting, "officerLimitExceeded", _bool(len(attending) > thresholds.officer_limit))

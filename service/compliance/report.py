@@ -56,14 +56,16 @@ def render_message(template: str, data: Graph, focus: Node, value: Node | None, 
     return PLACEHOLDER.sub(fill, template)
 
 
-def scorecard(run: Run, data: Graph, shapes: Graph, targets: dict) -> dict[str, dict[str, dict[str, str]]]:
+def scorecard(
+    run: Run, data: Graph, shapes: Graph, targets: dict, attribution: Attribution | None = None
+) -> dict[str, dict[str, dict[str, str]]]:
     """For each partnership, each obligation's status: met, not met, no evidence, not applicable.
     `targets` are the focus nodes of each SPARQL target, as the run selected them.
 
     'No evidence' means none of the things the obligation is checked on exist for the partnership
     (no meetings, no ballots, no undelivered actions): nothing was breached, and nothing shown met.
     """
-    attribution = Attribution(data)
+    attribution = attribution or Attribution(data)
     checked: dict[str, set[str]] = {}
     for shape in shapes.subjects(RDF.type, SH.NodeShape):
         obligation = obligation_of(shapes, shape)

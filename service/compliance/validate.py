@@ -10,22 +10,27 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
 import pyshacl
-from rdflib import OWL, RDF, RDFS, Graph, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
-from ..reasoning import read_data
+from ..reasoning import data_query
 from ..store import Store
-from ..store.terms import from_rdflib, graph_from_triples, quads_into, to_rdflib
-from .derive import Thresholds, derive, entailments
+from ..store.terms import GraphView, from_rdflib, graph_from_triples, quads_into, to_rdflib
+from .derive import Thresholds, dated_values, entailments
+from .engine import Engine, Result, Unsupported
+
+LOG = logging.getLogger(__name__)
+ENGINES = ("sparql", "pyshacl")
 
 RUNS_GRAPH = GRAPH["runs"]
 ENTAILED_GRAPH = GRAPH["entailed"]
@@ -86,8 +91,13 @@ class Run:
     findings: list[Finding]
     shapes_digest: str
     data_digest: str
-    report: Graph = field(repr=False)
+    report_quads: list[ox.Quad] = field(repr=False)
     scorecard: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
+
+    @property
+    def report(self) -> Graph:
+        """The run's SHACL validation report (with readable messages, obligations and partnerships)."""
+        return graph_from_triples(self.report_quads)
 
     @property
     def id(self) -> str:
@@ -126,18 +136,44 @@ def read_shapes(store: Store) -> Graph:
     return shapes
 
 
-def entailed_for(store: Store, data: Graph, data_digest: str) -> Graph:
-    """The entailments of the data: read from their named graph when they were computed from this very
-    data (same digest), else computed again and stored with the digest."""
+def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
+    """The entailments of the data in the working store, added to it: read from their named graph when
+    they were computed from this very data (same digest), else computed again on the working store
+    and stored with the digest."""
     sources = GRAPH["sources"]
     rows = list(store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest ?d }} }}"))
     if rows and rows[0]["d"].value == data_digest:
-        return _graph_of(store, f"FILTER (?g = <{ENTAILED_GRAPH}>)")
-    entailed = entailments(data)
+        triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} }}")
+        work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)  # type: ignore[attr-defined]
+        return
+    entailed = entailments(GraphView(work))
+    work.extend(quads_into(entailed, ox.DefaultGraph()))  # type: ignore[arg-type]
     target = ox.NamedNode(str(ENTAILED_GRAPH))
     note = ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))
     store.write_graphs(quads_into(entailed, target), [target], annotations=[note])
-    return entailed
+
+
+def working_copy(store: Store) -> tuple[ox.Store, str]:
+    """An in-memory Oxigraph store holding, in its default graph, what a run validates: the data
+    graphs with the ontology and policies (added from the project's files when the store lacks them),
+    and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
+    parse, blank node labels kept), never through rdflib terms."""
+    result = store.query(data_query(store))
+    nt = ox.RdfFormat.N_TRIPLES
+    text = result.serialize(format=nt) if hasattr(result, "serialize") else ox.serialize(result, format=nt)
+    hasher = hashlib.sha256(text)
+    work = ox.Store()
+    work.extend(ox.parse(text, format=nt, rename_blank_nodes=False))  # type: ignore[arg-type]
+    vocabularies = []
+    if not work.query(f"ASK {{ ?o a <{PK.Obligation}> }}"):
+        vocabularies.append(POLICIES_FILE)
+    if not work.query(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
+        vocabularies += sorted(ONTOLOGY_DIR.glob("*.ttl"))
+    for path in vocabularies:
+        content = path.read_bytes()
+        hasher.update(content)
+        work.extend(ox.parse(content, format=ox.RdfFormat.TURTLE, base_iri=path.as_uri(), rename_blank_nodes=False))
+    return work, hasher.hexdigest()
 
 
 def with_vocabularies(data: Graph) -> Graph:
@@ -157,14 +193,35 @@ def digest(graph: Graph) -> str:
     return hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+LABELS = (RDFS.label, FOAF.name, SKOS.prefLabel, DCTERMS.title)
+"""What names a node, best first."""
+
+
+def label_map(store: ox.Store) -> dict[Node, str]:
+    """Every node's label (the first of LABELS it has), read from the store's default graph at once."""
+    rank = {str(p): i for i, p in enumerate(LABELS)}
+    best: dict[Node, tuple[int, str]] = {}
+    values = " ".join(f"<{p}>" for p in LABELS)
+    for row in store.query(f"SELECT ?s ?p ?l WHERE {{ VALUES ?p {{ {values} }} ?s ?p ?l }}"):
+        node, order = to_rdflib(row[0]), rank[row[1].value]  # type: ignore[index]
+        if node not in best or order < best[node][0]:
+            best[node] = (order, row[2].value)  # type: ignore[index]
+    return {node: text for node, (_, text) in best.items()}
+
+
 def label(graph: Graph, node: Node | None) -> str:
     """What a person calls a node."""
     if node is None:
         return ""
-    for predicate in (RDFS.label, FOAF.name, SKOS.prefLabel, DCTERMS.title):
-        value = graph.value(node, predicate)
-        if value is not None:
-            return str(value)
+    known = getattr(graph, "labels", None)  # a GraphView's labels, read in one query (label_map)
+    if known is not None:
+        if node in known:
+            return known[node]
+    else:
+        for predicate in LABELS:
+            value = graph.value(node, predicate)
+            if value is not None:
+                return str(value)
     if isinstance(node, Literal):
         return str(node)
     text = str(node)
@@ -207,9 +264,13 @@ class Attribution:
         self.data = data
         self.owner = {s: o for s, o in data.subject_objects(PK.forPartnership)}
         self.by_member: dict[Node, set[Node]] = {}
+        current = set(data.subjects(PK.isCurrent, Literal(True)))
         for membership, member in data.subject_objects(ORG.member):
-            if (membership, PK.isCurrent, Literal(True)) in data and membership in self.owner:
+            if membership in current and membership in self.owner:
                 self.by_member.setdefault(member, set()).add(self.owner[membership])
+        self.covered: dict[Node, set[Node]] = {}  # each framework's partnerships
+        for p, scheme in data.subject_objects(PK.subjectToFramework):
+            self.covered.setdefault(scheme, set()).add(p)
 
     def partnerships(self, focus: Node, scheme: URIRef | None) -> list[Node]:
         """The focus node's partnership, or for a person, organisation or council, the partnerships
@@ -219,9 +280,9 @@ class Attribution:
         else:
             found = set(self.by_member.get(focus, ()))
             if not found and scheme is not None:
-                found = set(self.data.subjects(PK.subjectToFramework, scheme))
+                found = set(self.covered.get(scheme, ()))
         if scheme is not None:
-            found = {p for p in found if (p, PK.subjectToFramework, scheme) in self.data}
+            found &= self.covered.get(scheme, set())
         return sorted(found)
 
 
@@ -255,42 +316,33 @@ def validate(
     partnership: str | None = None,
     framework: str | None = None,
     save: bool = True,
+    engine: str = "sparql",
 ) -> Run:
-    """Validate the store's data as at a date (today by default) and, with save, keep the run."""
+    """Validate the store's data as at a date (today by default) and, with save, keep the run.
+    `engine` is "sparql" (the shapes run as SPARQL on Oxigraph, engine.py) or "pyshacl" (the
+    reference); the first falls back to the second for shapes it does not cover."""
     started = datetime.now(UTC)
     as_at = as_at or started.date()
     thresholds = thresholds or Thresholds()
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
     run_iri = ID["run/" + run_id]
-    data = with_vocabularies(read_data(store))
+    work, data_digest = working_copy(store)
     shapes = read_shapes(store)
     if not any(shapes.subjects(RDF.type, SH.NodeShape)):
         raise ValidationError(f"no shapes in the store nor in {SHAPES_DIR}")
-    focus = None
-    if partnership is not None:
-        if (URIRef(partnership), RDF.type, PK.Partnership) not in data:
-            raise ValidationError(f"no partnership {partnership} in the store")
-    data_digest = digest(data)
-    derived = derive(data, as_at, thresholds, run=run_iri, entailed=entailed_for(store, data, data_digest))
-    merged = data  # the data graph is this run's own copy: the derived values join it in place
-    merged += derived
-    if partnership is not None:
-        focus = focus_nodes_for(merged, URIRef(partnership))
+    if partnership is not None and not work.query(f"ASK {{ <{partnership}> a <{PK.Partnership}> }}"):
+        raise ValidationError(f"no partnership {partnership} in the store")
+    entailed_for(store, work, data_digest)
+    work.extend(dated_values(work, as_at, thresholds, run_iri))
+    view = GraphView(work)
+    view.labels = label_map(work)
+    focus = focus_nodes_for(view, URIRef(partnership)) if partnership is not None else None  # type: ignore[arg-type]
     use_shapes = _framework_shapes(shapes, framework)
-    targeted, targets = resolve_sparql_targets(merged, shapes)
-    _, report, _ = pyshacl.validate(
-        merged,
-        shacl_graph=targeted,
-        advanced=True,
-        inference="none",
-        allow_warnings=True,
-        allow_infos=True,
-        focus_nodes=focus,
-        use_shapes=use_shapes,
-    )
+    results, targets = _check(work, shapes, engine, focus, use_shapes)
     from .report import render_message, scorecard  # report imports this module: imported here, not at the top
 
-    pairs = _findings(report, shapes, merged, thresholds, render_message)
+    attribution = Attribution(view)  # type: ignore[arg-type]
+    pairs = _findings(results, shapes, view, thresholds, render_message, attribution)  # type: ignore[arg-type]
     if partnership is not None:
         pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
     scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
@@ -303,16 +355,74 @@ def validate(
         [f for _, f in pairs],
         digest(shapes),
         data_digest,
-        _report_graph(report, pairs),
+        _report_quads(pairs, shapes),
     )
 
-    run.scorecard = scorecard(run, merged, shapes, targets)
+    run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
     if save:
         save_run(store, run)
     return run
 
 
-def resolve_sparql_targets(data: Graph, shapes: Graph) -> tuple[Graph, dict[Node, list[Node]]]:
+def _check(
+    work: ox.Store, shapes: Graph, engine: str, focus: list[URIRef] | None, use_shapes: list[Node] | None
+) -> tuple[list[Result], dict[Node, list[Node]]]:
+    """Validate the working store with the chosen engine: the SHACL report and each target's nodes."""
+    if engine not in ENGINES:
+        raise ValidationError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
+    if engine == "sparql":
+        try:
+            compiled = Engine(shapes)
+        except Unsupported as e:
+            LOG.warning("the SPARQL engine does not cover these shapes (%s): validating with pySHACL", e)
+        else:
+            by_shape, targets = compiled.targets(work)
+            chosen = set(use_shapes) if use_shapes is not None else None
+            wanted = set(focus) if focus is not None else None
+            by_shape = {
+                shape: [n for n in nodes if wanted is None or n in wanted]
+                for shape, nodes in by_shape.items()
+                if chosen is None or shape in chosen
+            }
+            return compiled.run(work, by_shape), targets
+    merged = graph_from_triples(work.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    targeted, targets = resolve_sparql_targets(work, shapes)
+    _, report, _ = pyshacl.validate(
+        merged,
+        shacl_graph=targeted,
+        advanced=True,
+        inference="none",
+        allow_warnings=True,
+        allow_infos=True,
+        focus_nodes=focus,
+        use_shapes=use_shapes,
+    )
+    return results_of(report), targets
+
+
+def results_of(report: Graph) -> list[Result]:
+    """The results of a SHACL validation report graph (pySHACL's)."""
+    out = []
+    for top in report.subjects(RDF.type, SH.ValidationReport):
+        for node in report.objects(top, SH.result):
+            value = report.value
+            out.append(
+                Result(
+                    focus=value(node, SH.focusNode),  # type: ignore[arg-type]
+                    shape=value(node, SH.sourceShape),  # type: ignore[arg-type]
+                    component=value(node, SH.sourceConstraintComponent),  # type: ignore[arg-type]
+                    severity=value(node, SH.resultSeverity),  # type: ignore[arg-type]
+                    path=value(node, SH.resultPath),
+                    value=value(node, SH.value),
+                    messages=list(report.objects(node, SH.resultMessage)),  # type: ignore[arg-type]
+                    constraint=value(node, SH.sourceConstraint),
+                    paths=report,
+                )
+            )
+    return out
+
+
+def resolve_sparql_targets(data: Graph | ox.Store, shapes: Graph) -> tuple[Graph, dict[Node, list[Node]]]:
     """Evaluate every SPARQL-based target (sh:SPARQLTarget's sh:select) on Oxigraph, once, and return
     the shapes with each such target replaced by the sh:targetNode list it selects, and the focus nodes
     of each target node.
@@ -321,8 +431,11 @@ def resolve_sparql_targets(data: Graph, shapes: Graph) -> tuple[Graph, dict[Node
     run to find them (24 of 25 s at 100 synthetic partnerships), and the scorecard needs them again.
     """
     prologue = sparql_prefixes()
-    store = ox.Store()
-    store.extend(ox.Quad(*(from_rdflib(t) for t in triple), ox.DefaultGraph()) for triple in data)  # type: ignore[misc]
+    if isinstance(data, ox.Store):
+        store = data
+    else:
+        store = ox.Store()
+        store.extend(ox.Quad(*(from_rdflib(t) for t in triple), ox.DefaultGraph()) for triple in data)  # type: ignore[misc]
     rewritten = Graph()
     rewritten += shapes
     for prefix, namespace in shapes.namespaces():
@@ -341,48 +454,98 @@ def resolve_sparql_targets(data: Graph, shapes: Graph) -> tuple[Graph, dict[Node
     return rewritten, found
 
 
-def _findings(report: Graph, shapes: Graph, data: Graph, thresholds: Thresholds, render) -> list[tuple[Node, Finding]]:
-    """Each SHACL result as a Finding, paired with the result node it came from, in report order."""
-    attribution = Attribution(data)
+def _findings(
+    results: list[Result], shapes: Graph, data: Graph, thresholds: Thresholds, render, attribution: Attribution
+) -> list[tuple[Result, Finding]]:
+    """Each SHACL result as a Finding, paired with the result it came from, sorted by partnership."""
+    labels = Labels(data)
+    obligations: dict[Node, URIRef | None] = {}
+    general: dict[Node, set[str]] = {}
+    paths: dict[tuple[int, Node | None], str] = {}
     findings = []
-    for top in report.subjects(RDF.type, SH.ValidationReport):
-        for result in report.objects(top, SH.result):
-            shape = report.value(result, SH.sourceShape)
-            obligation = obligation_of(shapes, shape)
-            focus = report.value(result, SH.focusNode)
-            value = report.value(result, SH.value)
-            path = report.value(result, SH.resultPath)
-            scheme = data.value(obligation, SKOS.inScheme) if obligation is not None else None
-            partnerships = attribution.partnerships(focus, scheme)
-            raw = str(report.value(result, SH.resultMessage) or shapes.value(shape, SH.message) or "")
-            findings.append(
-                (
-                    result,
-                    Finding(
-                        obligation=str(data.value(obligation, SKOS.notation) or ""),
-                        obligation_text=str(data.value(obligation, SKOS.definition) or ""),
-                        document=label(data, scheme),
-                        seed=str(data.value(scheme, PK.sourceFile) or ""),
-                        clause=str(data.value(obligation, PK.clause) or ""),
-                        council=label(data, data.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
-                        severity=SEVERITIES.get(report.value(result, SH.resultSeverity), "Violation"),
-                        focus=str(focus),
-                        focus_label=_focus_label(data, focus),
-                        partnerships=tuple(str(p) for p in partnerships),
-                        partnership_labels=tuple(label(data, p) for p in partnerships),
-                        path=_path_text(report, path),
-                        value="" if value is None or value == focus else str(value),
-                        value_label="" if value is None or value == focus else label(data, value),
-                        message=render(raw, data, focus, value, thresholds),
-                        shape=str(shape) if isinstance(shape, URIRef) else str(obligation_of(shapes, shape) or ""),
-                    ),
-                )
+    for result in results:
+        shape, focus, value = result.shape, result.focus, result.value
+        if shape not in obligations:
+            obligations[shape] = obligation_of(shapes, shape)
+            general[shape] = {str(m) for m in shapes.objects(shape, SH.message)}
+        obligation = obligations[shape]
+        where = result.paths if result.paths is not None else shapes
+        if (id(where), result.path) not in paths:
+            paths[(id(where), result.path)] = _path_text(where, result.path)
+        scheme = labels.value(obligation, SKOS.inScheme) if obligation is not None else None
+        partnerships = attribution.partnerships(focus, scheme)  # type: ignore[arg-type]
+        raw = _message(result, general[shape])
+        findings.append(
+            (
+                result,
+                Finding(
+                    obligation=str(labels.value(obligation, SKOS.notation) or ""),
+                    obligation_text=str(labels.value(obligation, SKOS.definition) or ""),
+                    document=labels(scheme),
+                    seed=str(labels.value(scheme, PK.sourceFile) or ""),
+                    clause=str(labels.value(obligation, PK.clause) or ""),
+                    council=labels(labels.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+                    severity=SEVERITIES.get(result.severity, "Violation"),
+                    focus=str(focus),
+                    focus_label=_focus_label(data, focus),
+                    partnerships=tuple(str(p) for p in partnerships),
+                    partnership_labels=tuple(labels(p) for p in partnerships),
+                    path=paths[(id(where), result.path)],
+                    value="" if value is None or value == focus else str(value),
+                    value_label="" if value is None or value == focus else labels(value),
+                    message=render(raw, data, focus, value, thresholds),
+                    shape=str(shape) if isinstance(shape, URIRef) else str(obligation or ""),
+                ),
             )
+        )
     findings.sort(key=lambda pair: (pair[1].partnership_labels, pair[1].obligation, pair[1].focus, pair[1].value))
     return findings
 
 
+class Labels:
+    """label() and single values of the vocabulary nodes, remembered for the length of a run."""
+
+    def __init__(self, data: Graph) -> None:
+        self.data = data
+        self._labels: dict[Node | None, str] = {}
+        self._values: dict[tuple[Node | None, Node], Node | None] = {}
+
+    def __call__(self, node: Node | None) -> str:
+        if node not in self._labels:
+            self._labels[node] = label(self.data, node)
+        return self._labels[node]
+
+    def value(self, node: Node | None, predicate: Node) -> Node | None:
+        if node is None:
+            return None
+        key = (node, predicate)
+        if key not in self._values:
+            self._values[key] = self.data.value(node, predicate)
+        return self._values[key]
+
+
+def _message(result: Result, general: set[str]) -> str:
+    """The result's message. A SPARQL-based constraint's result carries its own message (with the
+    row's values filled in) and, from pySHACL, its shape's too (`general`): the constraint's own is
+    the one kept."""
+    messages = sorted(str(m) for m in result.messages)
+    specific = [m for m in messages if m not in general]
+    return (specific or messages or sorted(general) or [""])[0]
+
+
 def _focus_label(data: Graph, focus: Node) -> str:
+    """What a person calls a focus node: a meeting by its body and date, an appointment by who, what
+    and where. Remembered for the length of a run when the data is a GraphView."""
+    cache = getattr(data, "cache", None)
+    if cache is None:
+        return _describe(data, focus)
+    key = ("focus label", focus)
+    if key not in cache:
+        cache[key] = _describe(data, focus)
+    return cache[key]
+
+
+def _describe(data: Graph, focus: Node) -> str:
     if (focus, RDF.type, PK.Meeting) in data:
         body = label(data, data.value(focus, PK.meetingOf))
         return f"{body} meeting, {data.value(focus, PK.meetingDate)}"
@@ -412,22 +575,65 @@ def _path_text(report: Graph, path: Node | None) -> str:
     return "/".join(items)
 
 
-def _report_graph(report: Graph, pairs: list[tuple[Node, Finding]]) -> Graph:
-    """The SHACL report of the kept results, each with its readable message, obligation and partnership."""
-    out = Graph()
-    top = next(report.subjects(RDF.type, SH.ValidationReport))
-    out.add((top, RDF.type, SH.ValidationReport))
-    out.add((top, SH.conforms, Literal(not any(f.severity == "Violation" for _, f in pairs))))
+def _report_quads(pairs: list[tuple[Result, Finding]], shapes: Graph) -> list[ox.Quad]:
+    """The SHACL validation report of the kept results, as quads of the default graph: each result with
+    its readable message, obligation and partnership."""
+    terms: dict[Node, object] = {}
+
+    def term(node: Node) -> object:
+        found = terms.get(node)
+        if found is None:
+            found = terms[node] = from_rdflib(node)
+        return found
+
+    a, result_, focus_, shape_, component_, severity_, message_, value_, constraint_, path_, source_, partnership_ = (
+        term(t)
+        for t in (
+            RDF.type,
+            SH.result,
+            SH.focusNode,
+            SH.sourceShape,
+            SH.sourceConstraintComponent,
+            SH.resultSeverity,
+            SH.resultMessage,
+            SH.value,
+            SH.sourceConstraint,
+            SH.resultPath,
+            DCTERMS.source,
+            PK.forPartnership,
+        )
+    )
+    top = ox.BlankNode()
+    out = [
+        ox.Quad(top, a, term(SH.ValidationReport)),  # type: ignore[arg-type]
+        ox.Quad(top, term(SH.conforms), term(Literal(not any(f.severity == "Violation" for _, f in pairs)))),  # type: ignore[arg-type]
+    ]
+    validation_result = term(SH.ValidationResult)
     for result, finding in pairs:
-        out.add((top, SH.result, result))
-        for triple in report.cbd(result):
-            if triple[1] != SH.resultMessage:
-                out.add(triple)
-        out.add((result, SH.resultMessage, Literal(finding.message, lang="en")))
+        node = ox.BlankNode()
+        triples = [
+            (top, result_, node),
+            (node, a, validation_result),
+            (node, focus_, term(result.focus)),
+            (node, shape_, term(result.shape)),
+            (node, component_, term(result.component)),
+            (node, severity_, term(result.severity)),
+            (node, message_, ox.Literal(finding.message, language="en")),
+        ]
+        if result.value is not None:
+            triples.append((node, value_, term(result.value)))
+        if result.constraint is not None:
+            triples.append((node, constraint_, term(result.constraint)))
+        if result.path is not None:
+            triples.append((node, path_, term(result.path)))
+            if isinstance(result.path, BNode):
+                description = (result.paths if result.paths is not None else shapes).cbd(result.path)
+                triples += [(term(s), term(p), term(o)) for s, p, o in description]
         if finding.obligation:
-            out.add((result, DCTERMS.source, OBLIGATION[finding.obligation]))
+            triples.append((node, source_, term(OBLIGATION[finding.obligation])))
         for p in finding.partnerships:
-            out.add((result, PK.forPartnership, URIRef(p)))
+            triples.append((node, partnership_, term(URIRef(p))))
+        out += [ox.Quad(*t) for t in triples]  # type: ignore[arg-type]
     return out
 
 
@@ -441,8 +647,8 @@ def save_run(store: Store, run: Run) -> None:
         (RDF.type, PK.ValidationRun),
         (RDF.type, PROV.Activity),
         (RDFS.label, Literal(f"Validation run {run.id}")),
-        (PROV.startedAtTime, Literal(run.started.isoformat(timespec="seconds"), datatype=XSD.dateTime)),
-        (PROV.endedAtTime, Literal(run.ended.isoformat(timespec="seconds"), datatype=XSD.dateTime)),
+        (PROV.startedAtTime, Literal(run.started.isoformat(timespec="milliseconds"), datatype=XSD.dateTime)),
+        (PROV.endedAtTime, Literal(run.ended.isoformat(timespec="milliseconds"), datatype=XSD.dateTime)),
         (PK.asAt, Literal(run.as_at, datatype=XSD.date)),
         (PK.scope, Literal(run.scope)),
         (PK.shapesDigest, Literal(run.shapes_digest)),
@@ -457,7 +663,9 @@ def save_run(store: Store, run: Run) -> None:
         meta.add((subject, p, o))
     target = ox.NamedNode(str(graph))
     store.write_graphs(
-        quads_into(run.report, target), [target], annotations=list(quads_into(meta, ox.NamedNode(str(RUNS_GRAPH))))
+        (ox.Quad(q.subject, q.predicate, q.object, target) for q in run.report_quads),
+        [target],
+        annotations=list(quads_into(meta, ox.NamedNode(str(RUNS_GRAPH)))),
     )
 
 
