@@ -19,6 +19,7 @@ The engine covers what the project's shapes use, and says so when a shapes graph
   sh:lessThanOrEquals, sh:node, sh:and, sh:or, sh:not, sh:property, sh:sparql (SELECT, on node shapes,
   projecting $this).
 
+Queries are sent to Oxigraph with FILTER NOT EXISTS written as OPTIONAL and !BOUND (sparqlrewrite.py).
 A SPARQL-based constraint is run once for all focus nodes: they are joined at the start of the query's
 top-level group, which binds `$this` there before the group's filters and patterns are evaluated, as
 pre-binding does. (A subquery sees `$this` only through what it projects.)
@@ -37,6 +38,7 @@ from rdflib.term import Node
 
 from ..namespaces import SH, sparql_prefixes
 from ..store.terms import to_rdflib
+from .sparqlrewrite import rewrite_not_exists
 
 FOCUS_GRAPH = "urn:x-partnerkg:engine:focus"
 FOCUS_OF = "urn:x-partnerkg:engine:focusOf"
@@ -379,7 +381,7 @@ class Engine:
         text = str(select)
         if re.search(r"\$(shapesGraph|currentShape|PATH)\b", text):
             raise Unsupported(f"$shapesGraph, $currentShape or $PATH in {constraint}")
-        text = text.replace("$this", "?this")
+        text = rewrite_not_exists(text.replace("$this", "?this"))
         start = text.find("{")
         head = text[:start]
         if (
@@ -444,7 +446,7 @@ class Engine:
                 if query is None:
                     raise Unsupported(f"a target of {shape} that is not a SPARQL-based target")
                 if target not in by_target:
-                    by_target[target] = select(self._prologue(target) + str(query))
+                    by_target[target] = select(self._prologue(target) + rewrite_not_exists(str(query)))
                 nodes += by_target[target]
             by_shape[shape] = list(dict.fromkeys(nodes))
         return by_shape, by_target

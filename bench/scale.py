@@ -1,0 +1,556 @@
+"""The scale benchmark: a generated register at 100, 1,000 and 10,000 partnerships (40,000 with
+--full), each measured step in a process of its own so its peak memory is its own.
+
+    python bench/scale.py [--scales 100 1000 10000] [--full] [--clients 8] [--seconds 30]
+                          [--out bench/results.json] [--doc docs/performance.md]
+
+Per scale: generation, load (with bare pyoxigraph and rdflib's parser side by side), full validation
+(with pyshacl-turbo on the same shapes and data side by side, and pySHACL up to 1,000), precision
+and recall against the injected breaches, one-partnership re-validation, the entailments (with
+owlrl's closure at 100), each saved query's median latency embedded, on the bare engine and through
+HTTP, and /sparql under concurrent clients on 127.0.0.1 (bounded in time and count). Writes
+bench/results.json and the generated section of docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+import urllib.request
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+AS_AT = date(2026, 11, 22)
+MARK_START, MARK_END = "<!-- bench/scale.py: start -->", "<!-- bench/scale.py: end -->"
+LOOKUP = """PREFIX pk: <https://w3id.org/partnerkg/def#>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+SELECT ?p ?o WHERE { <%s> ?p ?o }"""
+"""The one-partnership lookup: everything said of one partnership."""
+
+
+# ---------------------------------------------------------------------------- steps (subprocesses)
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def step_generate(args: argparse.Namespace) -> dict:
+    from service.generate import generate
+
+    start = time.perf_counter()
+    made = generate(
+        Path(args.dir) / "gen", councils=args.n // 100 or 1, partnerships_per_council=min(args.n, 100), seed=7
+    )
+    return {"seconds": time.perf_counter() - start, "partnerships": made.partnerships, "triples": made.triples}
+
+
+def step_load(args: argparse.Namespace) -> dict:
+    from service.ingest.bootstrap import init_store
+    from service.ingest.rdf import load_files
+    from service.store import EmbeddedStore
+
+    store = EmbeddedStore(Path(args.dir) / "store")
+    init_store(store, sample=False)
+    start = time.perf_counter()
+    load_files(store, [Path(args.dir) / "gen" / "register.ttl"])
+    seconds = time.perf_counter() - start
+    store.close()
+    return {"seconds": seconds}
+
+
+def step_bare_load(args: argparse.Namespace) -> dict:
+    import pyoxigraph as ox
+
+    target = Path(args.dir) / "bare"
+    start = time.perf_counter()
+    store = ox.Store(str(target))
+    store.bulk_load(path=str(Path(args.dir) / "gen" / "register.ttl"), format=ox.RdfFormat.TURTLE)
+    seconds = time.perf_counter() - start
+    del store
+    shutil.rmtree(target, ignore_errors=True)
+    return {"seconds": seconds}
+
+
+def step_rdflib_load(args: argparse.Namespace) -> dict:
+    from rdflib import Graph
+
+    start = time.perf_counter()
+    graph = Graph().parse(Path(args.dir) / "gen" / "register.ttl", format="turtle")
+    return {"seconds": time.perf_counter() - start, "triples": len(graph)}
+
+
+def _store(args: argparse.Namespace):  # noqa: ANN202
+    from service.store import EmbeddedStore
+
+    return EmbeddedStore(Path(args.dir) / "store")
+
+
+def step_validate(args: argparse.Namespace) -> dict:
+    from service.compliance.validate import validate
+    from service.generate import precision_recall, read_ground_truth
+
+    store = _store(args)
+    start = time.perf_counter()
+    run = validate(store, as_at=AS_AT, save=True, engine=args.engine)  # the first after the load
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    validate(store, as_at=AS_AT, save=True, engine=args.engine)  # the entailments are kept by then
+    seconds = time.perf_counter() - start
+    found = {(f.obligation, f.focus) for f in run.findings if f.severity == "Violation"}
+    scores = precision_recall(found, read_ground_truth(Path(args.dir) / "gen" / "ground-truth.csv"))
+    keys = sorted({"|".join(f.key) for f in run.findings})
+    (Path(args.dir) / f"findings-{args.engine}.json").write_text(json.dumps(keys), encoding="utf-8")
+    store.close()
+    return {
+        "first_seconds": first,
+        "seconds": seconds,
+        "findings": len(run.findings),
+        "precision": min(p for p, _ in scores.values()),
+        "recall": min(r for _, r in scores.values()),
+        "obligations_scored": len(scores),
+    }
+
+
+def step_turbo(args: argparse.Namespace) -> dict:
+    """pyshacl-turbo on the same shapes and the same data (with the same derived values) the engine
+    validates; the time is its validate() call alone."""
+    import pyoxigraph as ox
+    import pyshacl_turbo
+
+    from service.compliance.derive import dated_values
+    from service.compliance.validate import entailed_for, read_shapes, working_copy
+    from service.store.terms import graph_from_triples
+
+    store = _store(args)
+    work, digest = working_copy(store)
+    entailed_for(store, work, digest)
+    work.extend(dated_values(work, AS_AT))
+    shapes = read_shapes(store)
+    data = graph_from_triples(work.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+    store.close()
+    start = time.perf_counter()
+    _, report, _ = pyshacl_turbo.validate(
+        data, shacl_graph=shapes, advanced=True, inference="none", allow_warnings=True, allow_infos=True
+    )
+    seconds = time.perf_counter() - start
+    from rdflib.namespace import SH
+
+    return {"seconds": seconds, "results": len(set(report.subjects(None, SH.ValidationResult)))}
+
+
+def step_revalidate(args: argparse.Namespace) -> dict:
+    from service.compliance.validate import validate
+
+    store = _store(args)
+    rows = list(
+        store.query("SELECT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } } LIMIT 50")
+    )
+    chosen = rows[len(rows) // 2]["p"].value
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        validate(store, as_at=AS_AT, partnership=chosen, save=False)
+        times.append(time.perf_counter() - start)
+    store.close()
+    return {"seconds": statistics.median(times), "partnership": chosen}
+
+
+def step_reasoning(args: argparse.Namespace) -> dict:
+    from service.compliance.derive import entailments
+    from service.compliance.validate import working_copy
+    from service.store.terms import GraphView
+
+    store = _store(args)
+    work, _ = working_copy(store)
+    store.close()
+    start = time.perf_counter()
+    fast = entailments(GraphView(work))
+    out = {"seconds": time.perf_counter() - start, "triples": len(fast)}
+    if args.n <= 100:
+        import owlrl
+        import pyoxigraph as ox
+
+        from service.store.terms import graph_from_triples
+
+        graph = graph_from_triples(work.quads_for_pattern(None, None, None, ox.DefaultGraph()))
+        start = time.perf_counter()
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+        out["owlrl_seconds"] = time.perf_counter() - start
+    return out
+
+
+def _partnership(store) -> str:  # noqa: ANN001
+    rows = store.query("SELECT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } } LIMIT 1")
+    return next(iter(rows))["p"].value
+
+
+def step_queries(args: argparse.Namespace) -> dict:
+    """Each saved query's median latency through partnerkg (run_saved: dataset spelled out, limits)
+    and on the bare engine (the same text and bindings on the same pyoxigraph store, union graph)."""
+    from service.queries.saved import bindings, run_saved, saved_queries
+
+    store = _store(args)
+    raw = store._store  # the bare engine under the same data
+    out: dict[str, dict[str, float]] = {}
+    for query in saved_queries():
+        ours, bare = [], []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            run_saved(store, query.name, {})
+            ours.append(time.perf_counter() - start)
+            start = time.perf_counter()
+            result = raw.query(query.text, substitutions=bindings(query, {}), use_default_graph_as_union=True)
+            list(result) if hasattr(result, "__iter__") else None
+            bare.append(time.perf_counter() - start)
+        out[query.name] = {"ms": 1000 * statistics.median(ours), "bare_ms": 1000 * statistics.median(bare)}
+    lookup = LOOKUP % _partnership(store)
+    times = []
+    for _ in range(50):
+        start = time.perf_counter()
+        from service.queries import run_query
+
+        run_query(store, lookup, union_default_graph=True)
+        times.append(time.perf_counter() - start)
+    store.close()
+    return {"saved": out, "lookup_ms": 1000 * statistics.median(times)}
+
+
+def step_http(args: argparse.Namespace) -> dict:
+    """The service under load: saved queries through /api/queries, then 8 clients sending the
+    one-partnership lookup to /sparql for a bounded time; the server's peak memory."""
+    from service.queries.saved import saved_queries
+
+    store = _store(args)
+    lookup = LOOKUP % _partnership(store)
+    store.close()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, PARTNERKG_STORE=str(Path(args.dir) / "store"), PARTNERKG_THREADS=str(max(8, args.clients)))
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "partnerkg"), "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(base + "/sparql", timeout=2).read()
+                break
+            except OSError:
+                time.sleep(0.3)
+        saved = {}
+        for query in saved_queries():
+            times = []
+            for _ in range(args.repeats):
+                start = time.perf_counter()
+                with urllib.request.urlopen(f"{base}/api/queries/{query.name}", timeout=120) as response:
+                    response.read()
+                times.append(time.perf_counter() - start)
+            saved[query.name] = 1000 * statistics.median(times)
+        latencies: list[float] = []
+        errors = 0
+        lock = threading.Lock()
+        stop_at = time.monotonic() + args.seconds
+        url = base + "/sparql?" + urllib.parse.urlencode({"query": lookup})
+
+        def client() -> None:
+            nonlocal errors
+            for _ in range(200_000):  # bounded in count as well as in time
+                if time.monotonic() >= stop_at:
+                    return
+                start = time.perf_counter()
+                try:
+                    request = urllib.request.Request(url, headers={"Accept": "application/sparql-results+json"})
+                    with urllib.request.urlopen(request, timeout=30) as response:
+                        response.read()
+                    with lock:
+                        latencies.append(time.perf_counter() - start)
+                except OSError:
+                    with lock:
+                        errors += 1
+
+        threads = [threading.Thread(target=client) for _ in range(args.clients)]
+        began = time.perf_counter()
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - began
+        status = Path(f"/proc/{server.pid}/status").read_text()
+        peak = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM")) / 1024
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    latencies.sort()
+
+    def pick(quantile: float) -> float | None:
+        return 1000 * latencies[min(len(latencies) - 1, int(quantile * len(latencies)))] if latencies else None
+
+    return {
+        "saved_ms": saved,
+        "requests": len(latencies),
+        "errors": errors,
+        "throughput_per_s": len(latencies) / elapsed,
+        "p50_ms": pick(0.50),
+        "p99_ms": pick(0.99),
+        "server_peak_mib": peak,
+    }
+
+
+STEPS = {
+    "generate": step_generate,
+    "load": step_load,
+    "bare_load": step_bare_load,
+    "rdflib_load": step_rdflib_load,
+    "validate": step_validate,
+    "turbo": step_turbo,
+    "revalidate": step_revalidate,
+    "reasoning": step_reasoning,
+    "queries": step_queries,
+    "http": step_http,
+}
+
+
+# ---------------------------------------------------------------------------- driver
+def run_step(name: str, directory: Path, n: int, options: argparse.Namespace, timeout: float, **extra) -> dict:
+    """Run one step in a fresh process; its JSON result with its peak memory, or the error."""
+    command = [sys.executable, str(Path(__file__).resolve()), "step", name, "--dir", str(directory), "--n", str(n)]
+    command += ["--clients", str(options.clients), "--seconds", str(options.seconds), "--repeats", str(options.repeats)]
+    for key, value in extra.items():
+        command += [f"--{key}", str(value)]
+    print(f"  {n:>6} {name} {' '.join(f'{k}={v}' for k, v in extra.items())}", file=sys.stderr, flush=True)
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
+    except subprocess.TimeoutExpired:
+        return {"error": f"stopped after {timeout:.0f} s"}
+    if done.returncode != 0:
+        return {"error": (done.stderr.strip().splitlines() or ["failed"])[-1][:300]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict:
+    model = ""
+    try:
+        model = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "memory_gib": round(memory, 1),
+        "python": platform.python_version(),
+        "system": platform.platform(),
+    }
+
+
+def measure(n: int, options: argparse.Namespace) -> dict:
+    directory = Path(tempfile.mkdtemp(prefix=f"bench-scale-{n}-"))
+    long = 3600.0
+    try:
+        out: dict[str, object] = {"partnerships": n}
+        out["generate"] = run_step("generate", directory, n, options, long)
+        out["load"] = run_step("load", directory, n, options, long)
+        out["bare_load"] = run_step("bare_load", directory, n, options, long)
+        out["rdflib_load"] = run_step("rdflib_load", directory, n, options, long) if n <= 10_000 else {"skipped": True}
+        out["reasoning"] = run_step("reasoning", directory, n, options, long)
+        out["validate"] = run_step("validate", directory, n, options, long, engine="sparql")
+        out["turbo"] = run_step("turbo", directory, n, options, long, engine="plain")
+        if n <= 1000:
+            out["pyshacl"] = run_step("validate", directory, n, options, long, engine="pyshacl")
+            same = [directory / f"findings-{e}.json" for e in ("sparql", "pyshacl")]
+            if all(p.exists() for p in same):
+                out["same_findings_as_pyshacl"] = same[0].read_text() == same[1].read_text()
+        out["revalidate"] = run_step("revalidate", directory, n, options, long)
+        out["queries"] = run_step("queries", directory, n, options, long)
+        out["http"] = run_step("http", directory, n, options, long)
+        return out
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)
+
+
+def _f(value: object, digits: int = 1, unit: str = "") -> str:
+    if isinstance(value, (int, float)):
+        return f"{value:,.{digits}f}{unit}"
+    return "n/a"
+
+
+def targets(result: dict) -> list[dict]:
+    """The issue's targets at the largest measured scale, each with the figure beside it."""
+    r = result
+    v, t = r.get("validate", {}), r.get("turbo", {})
+    q = r.get("queries", {})
+    saved = q.get("saved", {})
+    ratios = [s["ms"] / s["bare_ms"] for s in saved.values() if s.get("bare_ms")]
+    http = r.get("http", {})
+    rows = [
+        ("load of the whole register", "< 30 s", r.get("load", {}).get("seconds"), lambda x: x < 30, "s"),
+        ("full validation (first after a load)", "< 60 s", v.get("first_seconds"), lambda x: x < 60, "s"),
+        ("full validation (again)", "< 60 s", v.get("seconds"), lambda x: x < 60, "s"),
+        (
+            "full validation vs pyshacl-turbo",
+            ">= 2x faster",
+            (t.get("seconds") / v["first_seconds"]) if t.get("seconds") and v.get("first_seconds") else None,
+            lambda x: x >= 2,
+            "x",
+        ),
+        ("one-partnership re-validation", "< 0.25 s", r.get("revalidate", {}).get("seconds"), lambda x: x < 0.25, "s"),
+        ("entailments, whole register", "< 30 s", r.get("reasoning", {}).get("seconds"), lambda x: x < 30, "s"),
+        ("saved queries vs bare engine (worst)", "<= 1.5x", max(ratios) if ratios else None, lambda x: x <= 1.5, "x"),
+        ("one-partnership lookup", "< 10 ms", q.get("lookup_ms"), lambda x: x < 10, " ms"),
+        ("/sparql lookup p99, 8 clients", "< 50 ms", http.get("p99_ms"), lambda x: x < 50, " ms"),
+        ("serving process peak RSS", "< 2,048 MiB", http.get("server_peak_mib"), lambda x: x < 2048, " MiB"),
+        ("full validation peak RSS", "< 4,096 MiB", v.get("peak_mib"), lambda x: x < 4096, " MiB"),
+    ]
+    return [
+        {"target": name, "goal": goal, "measured": value, "met": bool(value is not None and ok(value)), "unit": unit}
+        for name, goal, value, ok, unit in rows
+    ]
+
+
+def markdown(results: dict) -> str:
+    m = results["machine"]
+    lines = [
+        MARK_START,
+        f"## Scale benchmark (`make bench`, {results['date']})",
+        "",
+        f"Machine: {m['cpu'] or 'unknown CPU'}, {m['cores']} cores, {m['memory_gib']} GiB, Python {m['python']}. "
+        f"Generated registers (copies of the sample with its breaches), as at {AS_AT}. Each step ran in a "
+        "process of its own; peak memory is that process's. Raw figures: `bench/results.json`.",
+        "",
+        "| partnerships | triples | load | bare pyoxigraph | rdflib parse | entailments | validation (first / again) | peak | "
+        "pyshacl-turbo | pySHACL | precision / recall | one partnership | lookup | /sparql p50 / p99 | req/s | server peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for n, r in sorted(results["scales"].items(), key=lambda kv: int(kv[0])):
+        v, h = r.get("validate", {}), r.get("http", {})
+        lines.append(
+            "| "
+            + " | ".join(
+                [
+                    f"{int(n):,}",
+                    _f(r.get("generate", {}).get("triples"), 0),
+                    _f(r.get("load", {}).get("seconds"), 1, " s"),
+                    _f(r.get("bare_load", {}).get("seconds"), 1, " s"),
+                    _f(r.get("rdflib_load", {}).get("seconds"), 1, " s"),
+                    _f(r.get("reasoning", {}).get("seconds"), 2, " s"),
+                    f"{_f(v.get('first_seconds'), 1)} / {_f(v.get('seconds'), 1)} s",
+                    _f(v.get("peak_mib"), 0, " MiB"),
+                    _f(r.get("turbo", {}).get("seconds"), 1, " s"),
+                    _f(r.get("pyshacl", {}).get("seconds"), 1, " s"),
+                    f"{_f(v.get('precision'), 2)} / {_f(v.get('recall'), 2)}",
+                    _f(r.get("revalidate", {}).get("seconds"), 2, " s"),
+                    _f(r.get("queries", {}).get("lookup_ms"), 2, " ms"),
+                    f"{_f(h.get('p50_ms'), 1)} / {_f(h.get('p99_ms'), 1)} ms",
+                    _f(h.get("throughput_per_s"), 0),
+                    _f(h.get("server_peak_mib"), 0, " MiB"),
+                ]
+            )
+            + " |"
+        )
+    largest = max(results["scales"], key=int)
+    r = results["scales"][largest]
+    lines += [
+        "",
+        f"Saved queries at {int(largest):,} partnerships, median ms (partnerkg / bare pyoxigraph / through HTTP):",
+        "",
+    ]
+    lines += ["| query | partnerkg | bare engine | ratio | HTTP |", "|---|---|---|---|---|"]
+    http_saved = r.get("http", {}).get("saved_ms", {})
+    for name, s in sorted(r.get("queries", {}).get("saved", {}).items()):
+        ratio = s["ms"] / s["bare_ms"] if s.get("bare_ms") else None
+        lines.append(
+            f"| {name} | {_f(s['ms'], 2)} | {_f(s['bare_ms'], 2)} | {_f(ratio, 2)} | {_f(http_saved.get(name), 1)} |"
+        )
+    lines += [
+        "",
+        f"Targets at {int(largest):,} partnerships:",
+        "",
+        "| target | goal | measured | met |",
+        "|---|---|---|---|",
+    ]
+    for t in results["targets"]:
+        lines.append(
+            f"| {t['target']} | {t['goal']} | {_f(t['measured'], 2, t['unit'])} | {'yes' if t['met'] else '**no**'} |"
+        )
+    owl = results["scales"].get("100", results["scales"].get(100, {})).get("reasoning", {}).get("owlrl_seconds")
+    if owl:
+        lines += ["", f"owlrl's full OWL-RL closure at 100 partnerships, for comparison: {owl:.1f} s."]
+    lines.append(MARK_END)
+    return "\n".join(lines) + "\n"
+
+
+def write_doc(path: Path, section: str) -> None:
+    text = path.read_text(encoding="utf-8") if path.exists() else "# Performance\n"
+    if MARK_START in text and MARK_END in text:
+        before, rest = text.split(MARK_START, 1)
+        after = rest.split(MARK_END, 1)[1].lstrip("\n")
+        text = before + section + ("\n" + after if after else "")
+    else:
+        text = text.rstrip("\n") + "\n\n" + section
+    path.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    if len(sys.argv) > 1 and sys.argv[1] == "step":
+        parser = argparse.ArgumentParser()
+        parser.add_argument("step")
+        parser.add_argument("name", choices=STEPS)
+        parser.add_argument("--dir", required=True)
+        parser.add_argument("--n", type=int, required=True)
+        parser.add_argument("--engine", default="sparql")
+        parser.add_argument("--clients", type=int, default=8)
+        parser.add_argument("--seconds", type=float, default=30)
+        parser.add_argument("--repeats", type=int, default=5)
+        args = parser.parse_args()
+        result = STEPS[args.name](args)
+        result["peak_mib"] = _peak_mib()
+        print(json.dumps(result))
+        return
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scales", type=int, nargs="+", default=[100, 1000, 10_000])
+    parser.add_argument("--full", action="store_true", help="add 40,000 partnerships (about every English council's)")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=HERE / "results.json")
+    parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
+    options = parser.parse_args()
+    scales = sorted(set(options.scales + ([40_000] if options.full else [])))
+    results = {
+        "date": datetime.now(UTC).strftime("%Y-%m-%d"),
+        "machine": machine(),
+        "as_at": AS_AT.isoformat(),
+        "scales": {},
+    }
+    for n in scales:
+        print(f"{n:,} partnerships", file=sys.stderr, flush=True)
+        results["scales"][str(n)] = measure(n, options)
+        results["targets"] = targets(results["scales"][str(max(scales[: scales.index(n) + 1]))])
+        options.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
+    write_doc(options.doc, markdown(results))
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()
