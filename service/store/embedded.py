@@ -87,6 +87,10 @@ class EmbeddedStore:
         """The quads of one named graph, streamed."""
         return self._store.quads_for_pattern(None, None, None, NamedNode(graph))
 
+    def match(self, subject=None, predicate=None, obj=None, graph=None):  # noqa: ANN001, ANN201
+        """The quads matching a pattern (None matches anything), straight from the store's indexes."""
+        return self._store.quads_for_pattern(subject, predicate, obj, graph)
+
     def graph_names(self) -> list[str]:
         """The IRIs of every named graph (cheap: no counting)."""
         return sorted(g.value for g in self._store.named_graphs() if not g.value.startswith(STAGING))
