@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test install lint bench clean-store conformance debian chromium virtuoso assets
+.PHONY: run test install lint bench bench-stores bench-import clean-store conformance debian chromium virtuoso assets
 
 # Create the virtual environment and install the project (again only when pyproject.toml changes).
 $(STAMP): pyproject.toml
@@ -55,8 +55,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
 
+# The scale benchmark at 100, 1,000 and 10,000 partnerships (FULL=1 adds 40,000); writes
+# bench/results.json and its section of docs/performance.md. Not part of the tests.
 bench: $(STAMP)
+	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/python bench/scale.py $(if $(FULL),--full,)
+
+bench-stores: $(STAMP)
 	$(BIN)/python bench/store_engines.py
+
+bench-import: $(STAMP)
 	$(BIN)/python bench/import_register.py
 
 clean-store:

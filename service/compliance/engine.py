@@ -28,7 +28,9 @@ pre-binding does. (A subquery sees `$this` only through what it projects.)
 from __future__ import annotations
 
 import itertools
+import os
 import re
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import pyoxigraph as ox
@@ -417,37 +419,42 @@ class Engine:
 
     # ------------------------------------------------------------------ targets
     def targets(self, store: ox.Store) -> tuple[dict[Node, list[Node]], dict[Node, list[Node]]]:
-        """Each node shape's focus nodes, and each sh:target's (SPARQL-based targets run once each)."""
+        """Each node shape's focus nodes, and each sh:target's. Each distinct target query runs once
+        (shapes often share one: a framework's partnerships), the queries in parallel."""
         g = self.shapes
-        by_target: dict[Node, list[Node]] = {}
-        by_shape: dict[Node, list[Node]] = {}
         rdfs_sub = "<http://www.w3.org/2000/01/rdf-schema#subClassOf>"
-
-        selected: dict[str, list[Node]] = {}
-
-        def select(query: str) -> list[Node]:
-            if query not in selected:  # shapes often share a target (a framework's partnerships)
-                rows = store.query(query)
-                selected[query] = list(dict.fromkeys(self._term(row[0]) for row in rows if row[0] is not None))  # type: ignore[index]
-            return selected[query]
-
+        plan: dict[Node, list[tuple[Node | None, str]]] = {}  # shape: (sh:target node or None, query)
         for shape in self.node_shapes:
-            nodes: list[Node] = list(g.objects(shape, SH.targetNode))
+            queries: list[tuple[Node | None, str]] = []
             for cls in g.objects(shape, SH.targetClass):
-                nodes += select(f"SELECT DISTINCT ?this WHERE {{ ?this a/{rdfs_sub}* {_n3(cls)} }}")
+                queries.append((None, f"SELECT DISTINCT ?this WHERE {{ ?this a/{rdfs_sub}* {_n3(cls)} }}"))
             if (shape, RDF.type, URIRef("http://www.w3.org/2000/01/rdf-schema#Class")) in g:
-                nodes += select(f"SELECT DISTINCT ?this WHERE {{ ?this a/{rdfs_sub}* {_n3(shape)} }}")
+                queries.append((None, f"SELECT DISTINCT ?this WHERE {{ ?this a/{rdfs_sub}* {_n3(shape)} }}"))
             for p in g.objects(shape, SH.targetSubjectsOf):
-                nodes += select(f"SELECT DISTINCT ?this WHERE {{ ?this {_n3(p)} [] }}")
+                queries.append((None, f"SELECT DISTINCT ?this WHERE {{ ?this {_n3(p)} [] }}"))
             for p in g.objects(shape, SH.targetObjectsOf):
-                nodes += select(f"SELECT DISTINCT ?this WHERE {{ [] {_n3(p)} ?this }}")
+                queries.append((None, f"SELECT DISTINCT ?this WHERE {{ [] {_n3(p)} ?this }}"))
             for target in g.objects(shape, SH.target):
                 query = g.value(target, SH.select)
                 if query is None:
                     raise Unsupported(f"a target of {shape} that is not a SPARQL-based target")
-                if target not in by_target:
-                    by_target[target] = select(self._prologue(target) + rewrite_not_exists(str(query)))
-                nodes += by_target[target]
+                queries.append((target, self._prologue(target) + rewrite_not_exists(str(query))))
+            plan[shape] = queries
+        distinct = list(dict.fromkeys(q for queries in plan.values() for _, q in queries))
+        with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+            answers = dict(zip(distinct, pool.map(lambda q: list(store.query(q)), distinct), strict=True))
+        selected = {
+            q: list(dict.fromkeys(self._term(row[0]) for row in rows if row[0] is not None))  # type: ignore[index]
+            for q, rows in answers.items()
+        }
+        by_target: dict[Node, list[Node]] = {}
+        by_shape: dict[Node, list[Node]] = {}
+        for shape, queries in plan.items():
+            nodes: list[Node] = list(g.objects(shape, SH.targetNode))
+            for target, query in queries:
+                nodes += selected[query]
+                if target is not None:
+                    by_target[target] = selected[query]
             by_shape[shape] = list(dict.fromkeys(nodes))
         return by_shape, by_target
 
@@ -466,23 +473,31 @@ class Engine:
             if shape in self.ids
             for node in nodes
         )
+        checks = [check for check in self.checks if check.kind != "skip"]
+
+        def fetch(check: Check) -> tuple[list[str], list[ox.QuerySolution]]:
+            solutions = store.query(check.query if check.kind == "sparql" else self.prologue + check.query)
+            return [v.value for v in solutions.variables], list(solutions)  # type: ignore[union-attr]
+
         try:
+            # Oxigraph evaluates while the rows are read and lets other threads run meanwhile: the
+            # queries go to a pool, and their rows become results in check order
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+                fetched = list(pool.map(fetch, checks))
             results: list[Result] = []
-            for check in self.checks:
-                if check.kind != "skip":
-                    results += self._evaluate(store, check)
+            for check, (variables, rows) in zip(checks, fetched, strict=True):
+                results += self._evaluate(check, variables, rows)
             return results
         finally:
             store.remove_graph(graph)
 
-    def _evaluate(self, store: ox.Store, check: Check) -> list[Result]:
+    def _evaluate(self, check: Check, variables: list[str], rows: list[ox.QuerySolution]) -> list[Result]:
         g = self.shapes
         shape = check.shape
         severity = g.value(shape, SH.severity) or SH.Violation
         messages = list(g.objects(shape, SH.message)) or [
             Literal(f"Fails {check.component.rsplit('#', 1)[-1].removesuffix('ConstraintComponent')} of {shape.n3()}")
         ]
-        rows = store.query(check.query if check.kind == "sparql" else self.prologue + check.query)
         out = []
         if check.kind == "focus":
             for row in rows:
@@ -506,14 +521,15 @@ class Engine:
                         Result(self._term(row[0]), shape, check.component, severity, check.path, value, messages)
                     )
         elif check.kind == "sparql":
-            out += self._sparql_results(rows, check, severity)
+            out += self._sparql_results(variables, rows, check, severity)
         return out
 
-    def _sparql_results(self, rows, check: Check, severity: URIRef) -> list[Result]:  # noqa: ANN001
+    def _sparql_results(
+        self, variables: list[str], rows: list[ox.QuerySolution], check: Check, severity: URIRef
+    ) -> list[Result]:
         g = self.shapes
         shape = check.shape
         own = list(g.objects(check.constraint, SH.message))
-        variables = [v.value for v in rows.variables]
         seen = set()
         out = []
         for row in rows:

@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime
 
 import pyoxigraph as ox
@@ -73,10 +73,13 @@ class Finding:
 
     def as_dict(self) -> dict:
         """A plain mapping (for JSON and CSV)."""
-        data = asdict(self)
+        data = {name: getattr(self, name) for name in FINDING_FIELDS}  # asdict() deep-copies: 5x slower
         data["partnerships"] = list(self.partnerships)
         data["partnership_labels"] = list(self.partnership_labels)
         return data
+
+
+FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass

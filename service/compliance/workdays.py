@@ -85,6 +85,7 @@ class Calendar:
     nation: str = "ENG"
     counting: Counting = Counting.CLEAR_WORKING_DAYS
 
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 (calendars are few and live as long as the process)
     def counts(self, day: date) -> bool:
         """True when the day counts towards a period."""
         if self.counting is Counting.CLEAR_CALENDAR_DAYS:
@@ -95,6 +96,7 @@ class Calendar:
             return day.weekday() < 5
         return day.weekday() != 6 and not _christmas_break(day, self.nation) and not _easter_break(day)
 
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 (calendars are few and live as long as the process)
     def clear_days_between(self, earlier: date, later: date) -> int:
         """Counted days strictly between two dates (negative when they are the wrong way round)."""
         if earlier > later:
@@ -103,6 +105,7 @@ class Calendar:
             raise ValueError(f"{earlier} and {later} are more than ten years apart")
         return sum(1 for k in range(1, (later - earlier).days) if self.counts(earlier + timedelta(days=k)))
 
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 (calendars are few and live as long as the process)
     def latest_before(self, day: date, clear_days: int) -> date:
         """The latest date that still leaves `clear_days` counted days before `day`."""
         found, cursor = 0, day
@@ -112,6 +115,7 @@ class Calendar:
                 found += 1
         return cursor - timedelta(days=1)
 
+    @lru_cache(maxsize=1 << 16)  # noqa: B019 (calendars are few and live as long as the process)
     def deadline_after(self, day: date, days: int) -> date:
         """The `days`-th counted day after `day` (the last day something is still "within" the period)."""
         found, cursor = 0, day
