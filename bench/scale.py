@@ -377,7 +377,7 @@ def measure(n: int, options: argparse.Namespace) -> dict:
         out["validate"] = run_step("validate", directory, n, options, long, engine="sparql")
         out["turbo"] = run_step("turbo", directory, n, options, long, engine="plain")
         if n <= 100:  # pySHACL evaluates each SPARQL constraint once per focus node in rdflib: minutes at 100
-            out["pyshacl"] = run_step("validate", directory, n, options, 900, engine="pyshacl")
+            out["pyshacl"] = run_step("validate", directory, n, options, 600, engine="pyshacl")
             same = [directory / f"findings-{e}.json" for e in ("sparql", "pyshacl")]
             if all(p.exists() for p in same):
                 out["same_findings_as_pyshacl"] = same[0].read_text() == same[1].read_text()
