@@ -10,12 +10,12 @@ import pytest
 from rdflib import BNode, Graph, URIRef
 
 from service.compliance.engine import Engine, Unsupported
-from service.compliance.sparqlrewrite import rewrite_not_exists
 from service.compliance.validate import results_of, validate
 from service.generate import generate
 from service.ingest.bootstrap import init_store
 from service.ingest.rdf import load_files
 from service.namespaces import SH
+from service.sparqltext import rewrite_not_exists
 from service.store import EmbeddedStore
 from service.store.terms import quads_into
 

@@ -19,7 +19,7 @@ The engine covers what the project's shapes use, and says so when a shapes graph
   sh:lessThanOrEquals, sh:node, sh:and, sh:or, sh:not, sh:property, sh:sparql (SELECT, on node shapes,
   projecting $this).
 
-Queries are sent to Oxigraph with FILTER NOT EXISTS written as OPTIONAL and !BOUND (sparqlrewrite.py).
+Queries are sent to Oxigraph with FILTER NOT EXISTS written as OPTIONAL and !BOUND (service/sparqltext.py).
 A SPARQL-based constraint is run once for all focus nodes: they are joined at the start of the query's
 top-level group, which binds `$this` there before the group's filters and patterns are evaluated, as
 pre-binding does. (A subquery sees `$this` only through what it projects.)
@@ -39,8 +39,8 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ..namespaces import SH, sparql_prefixes
+from ..sparqltext import rewrite_not_exists
 from ..store.terms import to_rdflib
-from .sparqlrewrite import rewrite_not_exists
 
 FOCUS_GRAPH = "urn:x-partnerkg:engine:focus"
 FOCUS_OF = "urn:x-partnerkg:engine:focusOf"

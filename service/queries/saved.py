@@ -1,12 +1,14 @@
 """Saved queries: one .rq file a question in service/queries/saved/, with a header naming its title,
-description and parameters (`# param: NAME TYPE DEFAULT`). Parameter values are bound through
-Oxigraph's substitutions (SEP-0007), never pasted into the query text."""
+description and parameters (`# param: NAME TYPE DEFAULT`). Parameter values are checked as RDF terms
+and bound by a VALUES block that Oxigraph's term types write (sparqltext.bind_values); a caller's
+text is never pasted into a query."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Variable
@@ -62,7 +64,13 @@ def _parse(path: Path) -> SavedQuery:
 
 def saved_queries() -> list[SavedQuery]:
     """Every saved query, by name."""
-    return [_parse(p) for p in sorted(SAVED_DIR.glob("*.rq"))]
+    return list(_read_saved())
+
+
+@lru_cache(maxsize=1)
+def _read_saved() -> tuple[SavedQuery, ...]:
+    """The .rq files, read once: they ship with the package."""
+    return tuple(_parse(p) for p in sorted(SAVED_DIR.glob("*.rq")))
 
 
 def get_saved(name: str) -> SavedQuery:
@@ -97,10 +105,15 @@ def bindings(query: SavedQuery, given: dict[str, str]) -> dict[Variable, object]
 
 def run_saved(store, name: str, given: dict[str, str], **limits) -> tuple[SavedQuery, QueryResult]:
     """Run a saved query with its parameters bound; the parameters' own columns are left out."""
+    from ..sparqltext import bind_values, rewrite_not_exists
     from . import run_query
 
     query = get_saved(name)
-    result = run_query(store, query.text, substitutions=bindings(query, given), name=name, **limits)
+    # saved queries are our own text: sent with FILTER NOT EXISTS as OPTIONAL/!BOUND, which Oxigraph
+    # evaluates row by row instead of as an anti-join (sparqltext.py)
+    values = {variable.value: term for variable, term in bindings(query, given).items()}
+    text = bind_values(rewrite_not_exists(query.text), values)
+    result = run_query(store, text, name=name, **limits)
     if result.kind == "solutions":
         keep = [i for i, v in enumerate(result.variables) if v not in {p.name for p in query.parameters}]
         result = QueryResult(

@@ -44,6 +44,7 @@ from pyoxigraph import (
 )
 
 from ..namespaces import PREFIXES
+from ..sparqltext import bind_values
 from .base import GraphInfo, StoreError
 
 STAGING = "urn:x-partnerkg:staging:"
@@ -177,7 +178,7 @@ class RemoteStore:
     ) -> object:
         """Run a query on the server; the same result types as the embedded store."""
         if substitutions:
-            sparql = _bind(sparql, substitutions)
+            sparql = bind_values(sparql, {variable.value: term for variable, term in substitutions.items()})
         text = self._with_prefixes(sparql)
         form = _FORM.match(_COMMENTS.sub("", text))
         kind = form.group(1).upper() if form else "SELECT"
@@ -414,22 +415,6 @@ def _canonical_booleans(body: bytes) -> bytes:
             if value.get("datatype") == XSD_BOOLEAN and value.get("value") in ("0", "1"):
                 value["value"] = "true" if value["value"] == "1" else "false"
     return json.dumps(document).encode("utf-8")
-
-
-_WHERE = re.compile(r"\bWHERE\s*\{", re.I)
-
-
-def _bind(sparql: str, substitutions: dict) -> str:
-    """Bind variables as the embedded store's substitutions do: an inline VALUES block opening the
-    query's WHERE clause, so the values join the pattern before grouping and aggregation."""
-    names = list(substitutions)
-    block = (
-        f" VALUES ({' '.join('?' + n.value for n in names)}) {{ ({' '.join(str(substitutions[n]) for n in names)}) }} "
-    )
-    match = _WHERE.search(sparql) or re.search(r"\{", sparql)
-    if match is None:
-        raise SyntaxError("the query has no WHERE clause to bind its parameters in")
-    return sparql[: match.end()] + block + sparql[match.end() :]
 
 
 def _skolemise(triple: Triple, prefix: str) -> Triple:
