@@ -2,12 +2,12 @@
 
 pySHACL walks the data graph in Python, focus node by focus node; at 1,000 partnerships that is most
 of a run. Here each shape becomes a handful of SPARQL queries that Oxigraph answers for every focus
-node at once: a property shape's counts and `sh:hasValue` become one `FILTER NOT EXISTS` per shape, a
+node at once: a property shape's counts and `sh:hasValue` become one OPTIONAL/!BOUND query each, a
 nested shape (`sh:qualifiedValueShape`, `sh:or`, `sh:node`) becomes a boolean expression over its
-value node, and a SPARQL-based constraint is joined with its shape's focus nodes instead of being
-run once per node. The report is a SHACL validation report in the form pySHACL writes, so the rest of
-a run does not know which engine made it, and tests hold the two engines' findings equal
-(pySHACL stays the reference for correctness).
+value node, and a SPARQL-based constraint runs once for all its focus nodes instead of once per node.
+The results carry what pySHACL's report says of each (focus node, path, value, source shape and
+constraint component, severity, message), so the rest of a run does not know which engine made
+them, and tests hold the two engines' findings equal (pySHACL stays the reference for correctness).
 
 The engine covers what the project's shapes use, and says so when a shapes graph asks for more
 (`Unsupported`): the run then falls back to pySHACL.
@@ -16,13 +16,13 @@ The engine covers what the project's shapes use, and says so when a shapes graph
 - paths: predicates, inverse, sequence, alternative, zero-or-more, one-or-more, zero-or-one;
 - constraints: sh:class, sh:datatype, sh:hasValue, sh:in, sh:minCount, sh:maxCount,
   sh:qualifiedValueShape with sh:qualifiedMinCount / sh:qualifiedMaxCount, sh:lessThan,
-  sh:lessThanOrEquals, sh:node, sh:and, sh:or, sh:not, sh:property, sh:sparql (SELECT, on node shapes,
-  projecting $this).
+  sh:lessThanOrEquals, sh:node, sh:and, sh:or, sh:not, sh:property, and sh:sparql SELECT constraints
+  on node shapes (not using $shapesGraph, $currentShape or $PATH).
 
 Queries are sent to Oxigraph with FILTER NOT EXISTS written as OPTIONAL and !BOUND (service/sparqltext.py).
-A SPARQL-based constraint is run once for all focus nodes: they are joined at the start of the query's
-top-level group, which binds `$this` there before the group's filters and patterns are evaluated, as
-pre-binding does. (A subquery sees `$this` only through what it projects.)
+A SPARQL-based constraint's focus nodes are joined at the start of the query's top-level group, which
+binds `$this` there before the group's filters and patterns are evaluated, as pre-binding does. (A
+subquery sees `$this` only through what it projects.)
 """
 
 from __future__ import annotations
