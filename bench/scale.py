@@ -412,7 +412,7 @@ def measure(n: int, options: argparse.Namespace) -> dict:
         out["rdflib_load"] = run_step("rdflib_load", directory, n, options, long) if n <= 10_000 else {"skipped": True}
         out["reasoning"] = run_step("reasoning", directory, n, options, long)
         out["validate"] = run_step("validate", directory, n, options, long, engine="sparql")
-        out["turbo"] = run_step("turbo", directory, n, options, long, engine="plain")
+        out["turbo"] = run_step("turbo", directory, n, options, options.turbo_timeout, engine="plain")
         if n <= 100:  # pySHACL evaluates each SPARQL constraint once per focus node in rdflib: minutes at 100
             out["pyshacl"] = run_step("validate", directory, n, options, options.pyshacl_timeout, engine="pyshacl")
             same = [directory / f"findings-{e}.json" for e in ("sparql", "pyshacl")]
@@ -581,6 +581,10 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--pyshacl-timeout", type=float, default=600.0, help="stop pySHACL (at 100) after this")
+    parser.add_argument("--turbo-timeout", type=float, default=1200.0, help="stop pyshacl-turbo after this")
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the other scales already in --out (measure only --scales)"
+    )
     parser.add_argument("--out", type=Path, default=HERE / "results.json")
     parser.add_argument("--doc", type=Path, default=ROOT / "docs" / "performance.md")
     options = parser.parse_args()
@@ -591,10 +595,12 @@ def main() -> None:
         "as_at": AS_AT.isoformat(),
         "scales": {},
     }
+    if options.keep and options.out.exists():
+        results["scales"] = json.loads(options.out.read_text(encoding="utf-8")).get("scales", {})
     for n in scales:
         print(f"{n:,} partnerships", file=sys.stderr, flush=True)
         results["scales"][str(n)] = measure(n, options)
-        results["targets"] = targets(results["scales"][str(max(scales[: scales.index(n) + 1]))])
+        results["targets"] = targets(results["scales"][max(results["scales"], key=int)])
         options.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     write_doc(options.doc, markdown(results))
     print(markdown(results))
