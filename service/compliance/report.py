@@ -134,7 +134,9 @@ def as_json(run: Run) -> str:
             "scorecard": run.scorecard,
             **totals(run),
         },
-        indent=2,
+        # indented for people while it is small; compact beyond (json's C encoder only writes
+        # compact JSON: 0.1 s instead of 0.5 s at 12,000 findings)
+        indent=2 if len(run.findings) <= 2000 else None,
     )
 
 
