@@ -35,6 +35,7 @@ class EmbeddedStore:
 
     def __init__(self, location: str | Path, *, read_only: bool = False) -> None:
         self.location = str(location)
+        self.read_only = read_only
         path = Path(location)
         try:
             if read_only:
@@ -247,6 +248,8 @@ class EmbeddedStore:
         self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
 
     def close(self) -> None:
-        """Flush pending writes; the directory lock is released when the object is collected."""
-        self._store.flush()
+        """Flush pending writes (a read-only store has none); the directory lock is released when
+        the object is collected."""
+        if not self.read_only:
+            self._store.flush()
         del self._store
