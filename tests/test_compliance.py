@@ -241,6 +241,31 @@ def test_entailments_are_stored_in_their_own_graph_and_refreshed_when_data_chang
     assert len(digests) == 1  # replaced, not accumulated
 
 
+def test_entailments_stored_by_other_rules_are_computed_again(cli, monkeypatch):
+    """The stored entailments name the rules that made them: after a change to the rules, the next run
+    computes them again instead of reading a set that lacks what the new rules add."""
+    from service.compliance import validate
+    from service.store import EmbeddedStore
+
+    def stored_digest() -> str:
+        store = EmbeddedStore(cli.location)
+        rows = list(
+            store.query(
+                "SELECT ?d WHERE { GRAPH <https://w3id.org/partnerkg/graph/sources> "
+                "{ <https://w3id.org/partnerkg/graph/entailed> pk:dataDigest ?d } }"
+            )
+        )
+        store.close()
+        return rows[0]["d"].value
+
+    cli("init")
+    cli("validate", "--as-at", "2026-11-22", "--no-save")
+    assert stored_digest().endswith("+" + validate.RULES_DIGEST)
+    monkeypatch.setattr(validate, "RULES_DIGEST", "other-rules")
+    cli("validate", "--as-at", "2026-11-22", "--no-save")
+    assert stored_digest().endswith("+other-rules")
+
+
 def test_sparql_targets_selected_on_oxigraph_are_the_ones_rdflib_selects(sample_store):
     """The run evaluates every sh:SPARQLTarget on Oxigraph and hands pySHACL the nodes as
     sh:targetNode lists; the nodes must be exactly those rdflib's engine (pySHACL's own) selects."""

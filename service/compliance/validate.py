@@ -9,6 +9,7 @@ own and PROV-O metadata in the runs graph.
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import logging
 import uuid
@@ -26,6 +27,7 @@ from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparq
 from ..reasoning import data_query, is_data_graph
 from ..store import Store
 from ..store.terms import GraphView, from_rdflib, graph_from_triples, quads_into, to_rdflib
+from . import derive
 from .derive import LINKS, PARTS, Thresholds, dated_values, entailments
 from .engine import Engine, Result, Unsupported
 
@@ -137,11 +139,18 @@ def read_shapes(store: Store) -> Graph:
     return shapes
 
 
+RULES_DIGEST = hashlib.sha256(
+    (inspect.getsource(derive.partnership_of) + inspect.getsource(derive.entailments)).encode("utf-8")
+).hexdigest()[:16]
+"""Names the code that computes the entailments: a stored set made by other code is computed again."""
+
+
 def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
     """The entailments of the data in the working store, added to it: read from their named graph when
     they were computed from this very data (same digest), else computed again on the working store
     and stored with the digest."""
     sources = GRAPH["sources"]
+    data_digest = f"{data_digest}+{RULES_DIGEST}"  # entailments computed by other rules are not reused
     rows = list(store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest ?d }} }}"))
     if rows and rows[0]["d"].value == data_digest:
         triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} }}")
