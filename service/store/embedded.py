@@ -28,6 +28,8 @@ _ADD_TO = NamedNode(STAGING + "add")
 
 BULK_WRITE = 20_000
 """Above this many new quads, a write into new graphs uses the bulk loader (journalled)."""
+COMPACT_AFTER = 500_000
+"""After a write of more than this many quads, the store is compacted (EmbeddedStore._compact)."""
 
 
 class EmbeddedStore:
@@ -214,7 +216,7 @@ class EmbeddedStore:
                 staged += [Quad(q.subject, q.predicate, q.object, holder) for q in members]
         self._store.extend(staged)
         self._apply_journal()
-        if len(staged) > BULK_WRITE:
+        if len(staged) > COMPACT_AFTER:
             self._compact()
 
     def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode]) -> None:
@@ -232,7 +234,8 @@ class EmbeddedStore:
         insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
-        self._compact()
+        if len(into_fresh) > COMPACT_AFTER:
+            self._compact()
 
     def _compact(self) -> None:
         """Compact the store's files after a large write. A bulk write, or a journal's staging graphs
