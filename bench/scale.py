@@ -115,8 +115,8 @@ def step_validate(args: argparse.Namespace) -> dict:
     scores = precision_recall(found, read_ground_truth(Path(args.dir) / "gen" / "ground-truth.csv"))
     keys = sorted({"|".join(f.key) for f in run.findings})
     (Path(args.dir) / f"findings-{args.engine}.json").write_text(json.dumps(keys), encoding="utf-8")
-    # the runs' reports went in with the bulk loader; compact now, outside the timings, so the steps
-    # after this one read a store at rest rather than one RocksDB is still compacting
+    # the store compacts itself only after writes of more than 500,000 quads; compact here too, outside
+    # the timings, so at every scale the steps after this one read a store at rest
     start = time.perf_counter()
     store._store.optimize()
     compacted = time.perf_counter() - start
@@ -438,19 +438,23 @@ def _f(value: object, digits: int = 1, unit: str = "") -> str:
     return "n/a"
 
 
-def _f_or_stopped(step: dict) -> str:
+def _stopped_after(step: dict) -> float | None:
+    """The time limit a step was stopped at (run_step's error), None when it finished."""
     error = str(step.get("error", ""))
-    if error.startswith("stopped after"):
-        return "> " + error.split()[2] + " s (stopped)"
-    return _f(step.get("seconds"), 1, " s")
+    return float(error.split()[2]) if error.startswith("stopped after") else None
+
+
+def _f_or_stopped(step: dict) -> str:
+    limit = _stopped_after(step)
+    return f"> {limit:.0f} s (stopped)" if limit is not None else _f(step.get("seconds"), 1, " s")
 
 
 def targets(result: dict) -> list[dict]:
     """The issue's targets at the largest measured scale, each with the figure beside it."""
     r = result
     v, t = r.get("validate", {}), r.get("turbo", {})
-    stopped = str(t.get("error", "")).startswith("stopped after")
-    turbo_seconds = float(t["error"].split()[2]) if stopped else t.get("seconds")
+    stopped = _stopped_after(t) is not None
+    turbo_seconds = _stopped_after(t) if stopped else t.get("seconds")
     q = r.get("queries", {})
     saved = q.get("saved", {})
     ratios = [s["ms"] / s["bare_ms"] for s in saved.values() if s.get("bare_ms") and s["bare_ms"] >= 1]

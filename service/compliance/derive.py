@@ -98,8 +98,9 @@ def partnership_of(graph: Graph) -> dict[Node, Node]:
 def entailments(graph: Graph) -> Graph:
     """What the shapes rely on that follows from the data whatever the date: each node's partnership
     (pk:forPartnership), org:hasSubOrganization and its inverse pk:partOfPartnership, org:memberOf
-    from each org:Membership, and broader appointment roles (a lead member is a representative). Stored in its own named graph and
-    refreshed when the data changes (validate.entailed_for)."""
+    from each org:Membership, and broader appointment roles (a lead member is a representative).
+    Stored in its own named graph and refreshed when the data or these rules change
+    (validate.entailed_for)."""
     out = Graph()
     for node, p in partnership_of(graph).items():
         out.add((node, PK.forPartnership, p))

@@ -147,8 +147,8 @@ RULES_DIGEST = hashlib.sha256(
 
 def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
     """The entailments of the data in the working store, added to it: read from their named graph when
-    they were computed from this very data (same digest), else computed again on the working store
-    and stored with the digest."""
+    they were computed from this very data by these very rules (same digests), else computed again on
+    the working store and stored with the digests."""
     sources = GRAPH["sources"]
     data_digest = f"{data_digest}+{RULES_DIGEST}"  # entailments computed by other rules are not reused
     rows = list(store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest ?d }} }}"))

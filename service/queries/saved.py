@@ -13,6 +13,7 @@ from pathlib import Path
 
 from pyoxigraph import Literal, NamedNode, Variable
 
+from ..sparqltext import bind_values, rewrite_not_exists
 from . import QueryError, QueryResult
 
 SAVED_DIR = Path(__file__).parent / "saved"
@@ -105,7 +106,6 @@ def bindings(query: SavedQuery, given: dict[str, str]) -> dict[Variable, object]
 
 def run_saved(store, name: str, given: dict[str, str], **limits) -> tuple[SavedQuery, QueryResult]:
     """Run a saved query with its parameters bound; the parameters' own columns are left out."""
-    from ..sparqltext import bind_values, rewrite_not_exists
     from . import run_query
 
     query = get_saved(name)

@@ -178,25 +178,16 @@ class EmbeddedStore:
         if append:
             self._store.extend(quads + notes)
             return
-        if len(quads) > BULK_WRITE and not any(self.has_graph(t) for t in targets.values()):
-            # every target is new (a validation run's report): nothing to compare with, so no sets of
-            # a million quads are built; only the annotations' earlier statements are looked up
-            earlier = [
-                q
-                for target in targets.values()
-                for graph in {q.graph_name for q in notes}
-                for q in self._store.quads_for_pattern(target, None, None, graph)
-            ]
-            if not earlier:
-                self._write_fresh(quads + notes, set(targets.values()))
-                return
-        new = set(quads) | set(notes)
         old: set[Quad] = set()
         for target in targets.values():
             old.update(self._store.quads_for_pattern(None, None, None, target))
             for graph in {q.graph_name for q in notes}:
                 old.update(self._store.quads_for_pattern(target, None, None, graph))
-        additions, removals = new - old, old - new
+        if not old:  # nothing to compare with (a run's report): no sets of a million quads are built
+            additions, removals = quads + notes, set()
+        else:
+            new = set(quads) | set(notes)
+            additions, removals = new - old, old - new
         fresh = {t for t in targets.values() if not any(q.graph_name == t for q in old)}
         if not removals and len(additions) > BULK_WRITE and fresh:
             self._write_fresh(additions, fresh)
