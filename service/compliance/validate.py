@@ -28,7 +28,7 @@ from ..reasoning import data_query, is_data_graph
 from ..store import Store
 from ..store.terms import GraphView, from_rdflib, graph_from_triples, quads_into, to_rdflib
 from . import derive
-from .derive import LINKS, PARTS, Thresholds, dated_values, entailments
+from .derive import LINKS, PARTS, Thresholds, dated_values, entailed_triples
 from .engine import Engine, Result, Unsupported
 
 LOG = logging.getLogger(__name__)
@@ -140,7 +140,7 @@ def read_shapes(store: Store) -> Graph:
 
 
 RULES_DIGEST = hashlib.sha256(
-    (inspect.getsource(derive.partnership_of) + inspect.getsource(derive.entailments)).encode("utf-8")
+    (inspect.getsource(derive.partnership_of) + inspect.getsource(derive.entailed_triples)).encode("utf-8")
 ).hexdigest()[:16]
 """Names the code that computes the entailments: a stored set made by other code is computed again."""
 
@@ -156,11 +156,13 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
         triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} }}")
         work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)  # type: ignore[attr-defined]
         return
-    entailed = entailments(GraphView(work))
-    work.extend(quads_into(entailed, ox.DefaultGraph()))  # type: ignore[arg-type]
+    entailed = entailed_triples(work)
+    work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in entailed)
     target = ox.NamedNode(str(ENTAILED_GRAPH))
     note = ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))
-    store.write_graphs(quads_into(entailed, target), [target], annotations=[note])
+    store.write_graphs(
+        (ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed), [target], annotations=[note]
+    )
 
 
 INCOMING = (
@@ -423,7 +425,7 @@ def validate(
     cut = working_copy_for(store, partnership) if partnership is not None else None
     if cut is not None:
         work, data_digest = cut, ""  # nothing cached is reused, so no digest of the whole data is needed
-        work.extend(quads_into(entailments(GraphView(work)), ox.DefaultGraph()))  # type: ignore[arg-type]
+        work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in entailed_triples(work))
     else:
         work, data_digest = working_copy(store)
     shapes = read_shapes(store)
