@@ -115,7 +115,7 @@ def step_validate(args: argparse.Namespace) -> dict:
     scores = precision_recall(found, read_ground_truth(Path(args.dir) / "gen" / "ground-truth.csv"))
     keys = sorted({"|".join(f.key) for f in run.findings})
     (Path(args.dir) / f"findings-{args.engine}.json").write_text(json.dumps(keys), encoding="utf-8")
-    # the store compacts itself only after writes of more than 500,000 quads; compact here too, outside
+    # the store compacts itself only after journalled changes of more than 500,000 quads; compact here, outside
     # the timings, so at every scale the steps after this one read a store at rest
     start = time.perf_counter()
     store._store.optimize()
