@@ -73,6 +73,35 @@ def step_load(args: argparse.Namespace) -> dict:
     return {"seconds": seconds}
 
 
+def step_import(args: argparse.Namespace) -> dict:
+    """The project's import format at the same number of partnerships: a workbook of 25 rows a
+    partnership (bench/import_register.py's proportions), checked (dry run) and imported into an empty
+    store. Its rows are not the generated register's triples: the generator writes Turtle."""
+    from bench.import_register import BASE, register
+    from service.ingest.spreadsheet import import_register, write_workbook
+    from service.store import EmbeddedStore
+
+    tables = register(25 * args.n)
+    workbook = Path(args.dir) / "register.xlsx"
+    write_workbook(workbook, tables)
+    store = EmbeddedStore(Path(args.dir) / "import-store")
+    start = time.perf_counter()
+    import_register(store, workbook, base=BASE, dry_run=True)
+    checked = time.perf_counter() - start
+    start = time.perf_counter()
+    import_register(store, workbook, base=BASE)
+    seconds = time.perf_counter() - start
+    quads = store.quad_count()
+    store.close()
+    shutil.rmtree(Path(args.dir) / "import-store", ignore_errors=True)
+    return {
+        "seconds": seconds,
+        "dry_run_seconds": checked,
+        "rows": sum(len(r) for r in tables.values()),
+        "quads": quads,
+    }
+
+
 def step_bare_load(args: argparse.Namespace) -> dict:
     import pyoxigraph as ox
 
@@ -173,20 +202,71 @@ def step_turbo(args: argparse.Namespace) -> dict:
 
 
 def step_revalidate(args: argparse.Namespace) -> dict:
-    from service.compliance.validate import validate
+    """One-partnership runs of SAMPLED partnerships spread through the register (partnerships differ
+    a lot in size: one with no bodies has a few triples, a council's strategic partnership thousands),
+    and for each the entailments of its cut, what a one-partnership change recomputes. Medians, and
+    the slowest."""
+    from service.compliance.derive import entailed_triples
+    from service.compliance.validate import validate, working_copy_for
 
     store = _store(args, read_only=True)
-    rows = list(
-        store.query("SELECT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } } LIMIT 50")
+    every = sorted(
+        row["p"].value  # type: ignore[index]
+        for row in store.query(
+            "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } }"
+        )
     )
-    chosen = rows[len(rows) // 2]["p"].value
-    times = []
-    for _ in range(5):
+    chosen = every[:: max(len(every) // SAMPLED, 1)][:SAMPLED]
+    validate(store, as_at=AS_AT, partnership=chosen[0], save=False)  # warm: shapes compiled, caches filled
+    times, entailing, triples = [], [], []
+    for partnership in chosen:
         start = time.perf_counter()
-        validate(store, as_at=AS_AT, partnership=chosen, save=False)
+        validate(store, as_at=AS_AT, partnership=partnership, save=False)
         times.append(time.perf_counter() - start)
+        start = time.perf_counter()
+        entailed = entailed_triples(working_copy_for(store, partnership))  # type: ignore[arg-type]
+        entailing.append(time.perf_counter() - start)
+        triples.append(len(entailed))
+    # and the partnership most nodes belong to (by the stored entailments): the worst case
+    heaviest = next(
+        iter(
+            store.query(
+                "SELECT ?p (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/partnerkg/graph/entailed> "
+                "{ ?s <https://w3id.org/partnerkg/def#forPartnership> ?p } } GROUP BY ?p ORDER BY DESC(?n) LIMIT 1"
+            )
+        ),
+        None,
+    )
+    worst: dict[str, object] = {}
+    if heaviest is not None:
+        iri = heaviest["p"].value  # type: ignore[index]
+        start = time.perf_counter()
+        validate(store, as_at=AS_AT, partnership=iri, save=False)
+        worst = {"partnership": iri, "nodes": int(heaviest["n"].value), "seconds": time.perf_counter() - start}  # type: ignore[index]
+        start = time.perf_counter()
+        cut = working_copy_for(store, iri)
+        worst["entailments_seconds"] = (time.perf_counter() - start) + _timed(entailed_triples, cut)
+        worst["cut_quads"] = len(cut)  # type: ignore[arg-type]
     store.close()
-    return {"seconds": statistics.median(times), "partnership": chosen}
+    return {
+        "seconds": statistics.median(times),
+        "max_seconds": max(times),
+        "partnerships": len(chosen),
+        "entailments_seconds": statistics.median(entailing),
+        "entailments_max_seconds": max(entailing),
+        "entailed_triples_max": max(triples),
+        "heaviest": worst,
+    }
+
+
+def _timed(action, *args) -> float:  # noqa: ANN001
+    start = time.perf_counter()
+    action(*args)
+    return time.perf_counter() - start
+
+
+SAMPLED = 20
+"""How many partnerships the one-partnership step runs."""
 
 
 def step_reasoning(args: argparse.Namespace) -> dict:
@@ -362,6 +442,7 @@ def step_http(args: argparse.Namespace) -> dict:
 STEPS = {
     "generate": step_generate,
     "load": step_load,
+    "import": step_import,
     "bare_load": step_bare_load,
     "rdflib_load": step_rdflib_load,
     "validate": step_validate,
@@ -413,6 +494,7 @@ def measure(n: int, options: argparse.Namespace) -> dict:
         out: dict[str, object] = {"partnerships": n}
         out["generate"] = run_step("generate", directory, n, options, long)
         out["load"] = run_step("load", directory, n, options, long)
+        out["import"] = run_step("import", directory, n, options, long)
         out["bare_load"] = run_step("bare_load", directory, n, options, long)
         out["rdflib_load"] = run_step("rdflib_load", directory, n, options, long) if n <= 10_000 else {"skipped": True}
         out["reasoning"] = run_step("reasoning", directory, n, options, long)
@@ -469,8 +551,42 @@ def targets(result: dict) -> list[dict]:
             lambda x: x >= 2,
             "x",
         ),
-        ("one-partnership re-validation", "< 0.25 s", r.get("revalidate", {}).get("seconds"), lambda x: x < 0.25, "s"),
+        (
+            f"one-partnership re-validation (median of {SAMPLED})",
+            "< 0.25 s",
+            r.get("revalidate", {}).get("seconds"),
+            lambda x: x < 0.25,
+            "s",
+        ),
+        (
+            f"one-partnership re-validation (slowest of {SAMPLED})",
+            "< 0.25 s",
+            r.get("revalidate", {}).get("max_seconds"),
+            lambda x: x < 0.25,
+            "s",
+        ),
         ("entailments, whole register", "< 30 s", r.get("reasoning", {}).get("seconds"), lambda x: x < 30, "s"),
+        (
+            f"entailments of one changed partnership, from its cut (slowest of {SAMPLED})",
+            "< 0.1 s",
+            r.get("revalidate", {}).get("entailments_max_seconds"),
+            lambda x: x < 0.1,
+            "s",
+        ),
+        (
+            "one-partnership re-validation, the partnership most nodes belong to",
+            "< 0.25 s",
+            r.get("revalidate", {}).get("heaviest", {}).get("seconds"),
+            lambda x: x < 0.25,
+            "s",
+        ),
+        (
+            "entailments of the partnership most nodes belong to, from its cut",
+            "< 0.1 s",
+            r.get("revalidate", {}).get("heaviest", {}).get("entailments_seconds"),
+            lambda x: x < 0.1,
+            "s",
+        ),
         (
             "saved queries vs bare engine (worst of those over 1 ms)",
             "<= 1.5x",
@@ -499,9 +615,10 @@ def markdown(results: dict) -> str:
         f"Generated registers (copies of the sample with its breaches), as at {AS_AT}. Each step ran in a "
         "process of its own; peak memory is that process's. Raw figures: `bench/results.json`.",
         "",
-        "| partnerships | triples | load | bare pyoxigraph | rdflib parse | entailments | validation (first / again) | peak | "
-        "pyshacl-turbo | pySHACL | precision / recall | one partnership | lookup | /sparql p50 / p99 | req/s | server peak |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "| partnerships | triples | load | import (rows) | bare pyoxigraph | rdflib parse | entailments | "
+        "validation (first / again) | peak | "
+        "pyshacl-turbo | pySHACL | precision / recall | one partnership (median / slowest) | lookup | /sparql p50 / p99 | req/s | server peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for n, r in sorted(results["scales"].items(), key=lambda kv: int(kv[0])):
         v, h = r.get("validate", {}), r.get("http", {})
@@ -512,6 +629,7 @@ def markdown(results: dict) -> str:
                     f"{int(n):,}",
                     _f(r.get("generate", {}).get("triples"), 0),
                     _f(r.get("load", {}).get("seconds"), 1, " s"),
+                    f"{_f(r.get('import', {}).get('seconds'), 1, ' s')} ({_f(r.get('import', {}).get('rows'), 0)})",
                     _f(r.get("bare_load", {}).get("seconds"), 1, " s"),
                     _f(r.get("rdflib_load", {}).get("seconds"), 1, " s"),
                     _f(r.get("reasoning", {}).get("seconds"), 2, " s"),
@@ -520,7 +638,8 @@ def markdown(results: dict) -> str:
                     _f_or_stopped(r.get("turbo", {})),
                     _f_or_stopped(r.get("pyshacl", {})),
                     f"{_f(v.get('precision'), 2)} / {_f(v.get('recall'), 2)}",
-                    _f(r.get("revalidate", {}).get("seconds"), 2, " s"),
+                    f"{_f(r.get('revalidate', {}).get('seconds'), 2)} / "
+                    f"{_f(r.get('revalidate', {}).get('max_seconds'), 2, ' s')}",
                     _f(r.get("queries", {}).get("lookup_ms"), 2, " ms"),
                     f"{_f(h.get('p50_ms'), 1)} / {_f(h.get('p99_ms'), 1)} ms",
                     _f(h.get("throughput_per_s"), 0),
