@@ -208,11 +208,13 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     quads: set[ox.Quad] = set()
     seen: set[object] = set()
     incoming = [ox.NamedNode(str(p)) for p in INCOMING]
+    vocabularies = [g for g in graphs if g.value in (str(GRAPH["ontology"]), str(GRAPH["policies"]))]
+    walked = [g for g in graphs if g not in vocabularies]  # the vocabularies are copied whole below
     for hop in range(HOPS + 1):
         following: set[object] = set()
         for node in frontier - seen:
             seen.add(node)
-            for graph in graphs:
+            for graph in walked:
                 for q in match(node, None, None, graph):
                     quads.add(ox.Quad(q.subject, q.predicate, q.object))
                     if not isinstance(q.object, ox.Literal):
@@ -223,12 +225,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         frontier = following
     work = ox.Store()
     work.extend(quads)
-    _add_vocabularies(
-        work,
-        hashlib.sha256(),
-        [g for g in graphs if g.value in (str(GRAPH["ontology"]), str(GRAPH["policies"]))],
-        match,
-    )
+    _add_vocabularies(work, hashlib.sha256(), vocabularies, match)
     return work
 
 
