@@ -83,5 +83,5 @@ def materialise(store: Store) -> ReasoningReport:
     closed = closure(asserted)
     inferred = closed - asserted
     target = ox.NamedNode(str(INFERRED_GRAPH))
-    store.write_graphs(quads_into(inferred, target), [target])
+    store.write_graphs(quads_into(inferred, target), [target], derived=True)
     return ReasoningReport(str(INFERRED_GRAPH), len(inferred), inconsistencies(closed))

@@ -286,3 +286,35 @@ def test_sparql_targets_selected_on_oxigraph_are_the_ones_rdflib_selects(sample_
         expected = {row[0] for row in data.query(prologue + str(shapes.value(target, SH.select)))}
         assert set(nodes) == expected, shapes.value(target, SH.select)
     assert not [t for t in rewritten.objects(None, SH.target) if rewritten.value(t, SH.select) is not None]
+
+
+def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
+    """The run cache holds the data read under the store's data version: a second run parses it instead
+    of reading the store, and any write of data makes the next run read the store again."""
+    from service.compliance.validate import cache_directory
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    first = validate(s, as_at=AS_AT, save=True)
+    cache = cache_directory(s)
+    kept = sorted(p.name for p in cache.iterdir())
+    assert [n.split("-")[0] for n in kept] == ["data", "entailed"]
+    asked = []
+    real = s.query
+    s.query = lambda sparql, **kw: asked.append(sparql) or real(sparql, **kw)  # type: ignore[method-assign]
+    again = validate(s, as_at=AS_AT, save=True)  # saving a run is no data write: the same cache
+    copied = [q for q in asked if q.startswith("CONSTRUCT") and "graph/shapes>" not in q]
+    assert asked and not copied  # the shapes are read, neither the data nor the entailments
+    del s.query
+    assert sorted(p.name for p in cache.iterdir()) == kept
+    assert {f.key for f in again.findings} == {f.key for f in first.findings}
+    assert again.data_digest == first.data_digest
+    # a breach mended by a SPARQL update: the next run reads the store again and sees it
+    mended = next(f for f in first.findings if f.obligation == "CAM-4c")
+    s.update(f"DELETE WHERE {{ GRAPH ?g {{ <{mended.focus}> ?p ?o }} }}")
+    after = validate(s, as_at=AS_AT, save=False)
+    assert mended.key not in {f.key for f in after.findings} and after.data_digest != first.data_digest
+    assert sorted(p.name for p in cache.iterdir()) != kept and len(list(cache.iterdir())) == 2
+    s.close()

@@ -239,3 +239,59 @@ def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path):
     load_files(s, [path])
     assert s.quad_count() == 100 + 5  # the file and its provenance note
     s.close()
+
+
+def test_every_data_write_renames_the_data_state_and_derived_or_unchanged_writes_do_not(tmp_path):
+    """data_version names what the data holds (a run's cache is keyed by it): each kind of write that
+    changes a graph gives a new name in its own transaction; a derived graph or a write that changes
+    nothing keeps it. The marks are the store's own: no graph, count or dump shows them."""
+    import io
+
+    from pyoxigraph import NamedNode, Quad, RdfFormat
+
+    from service.store import embedded
+
+    s = EmbeddedStore(tmp_path / "store")
+    assert s.data_version() is None  # nothing written yet
+    path = tmp_path / "one.ttl"
+    path.write_text('<http://x/a> <http://x/p> "one" .\n', encoding="utf-8")  # no blank node: a reload is the same
+    seen = []
+
+    def renamed() -> bool:
+        seen.append(s.data_version())
+        return seen[-1] is not None and seen[-1] not in seen[:-1]
+
+    load_files(s, [path])  # a new graph through the bulk loader
+    assert renamed()
+    load_files(s, [path])  # the same file again: nothing changes
+    assert s.data_version() == seen[-1]
+    g = NamedNode("http://x/g")
+    s.write_graphs([Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), NamedNode("http://x/b"), g)], [g])
+    assert renamed()
+    s.write_graphs([Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), NamedNode("http://x/c"), g)], [g])
+    assert renamed()  # a replacement through the journal
+    s.write_graphs(
+        [Quad(NamedNode("http://x/d"), NamedNode("http://x/p"), NamedNode("http://x/e"), g)], [g], append=True
+    )
+    assert renamed()
+    d = NamedNode("http://x/derived")
+    s.write_graphs(
+        [Quad(NamedNode("http://x/a"), NamedNode("http://x/p"), NamedNode("http://x/f"), d)], [d], derived=True
+    )
+    assert s.data_version() == seen[-1]
+    s.update("INSERT DATA { GRAPH <http://x/g> { <http://x/u> <http://x/p> 1 } }")
+    assert renamed()
+    s.update("DELETE DATA { GRAPH <http://x/g> { <http://x/u> <http://x/p> 1 } } ; # ends with its own ';'\n")
+    assert renamed()
+    with pytest.raises(SyntaxError, match="(?i)error|expect|unexpected"):
+        s.update("INSERT DATA { GRAPH <http://x/g> { <http://x/u> } }")
+    assert s.data_version() == seen[-1]  # a bad update changes nothing, its mark included
+    assert all(not n.startswith("urn:partnerkg") for n in s.graph_names())
+    out = io.BytesIO()
+    s.dump(out, RdfFormat.N_QUADS)
+    assert b"urn:partnerkg" not in out.getvalue() and s.quad_count() == out.getvalue().count(b"\n")
+    for i in range(embedded.MARKS_KEPT + 1):  # the marks are pruned to one, under a new name
+        s.update(f"INSERT DATA {{ GRAPH <http://x/g> {{ <http://x/n> <http://x/p> {i} }} }}")
+    marks = list(s._store.quads_for_pattern(None, None, None, NamedNode(embedded.VERSION_GRAPH)))
+    assert len(marks) <= embedded.MARKS_KEPT and renamed()
+    s.close()

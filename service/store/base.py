@@ -76,9 +76,12 @@ class Store(Protocol):
         *,
         append: bool = False,
         annotations: Iterable[Quad] = (),
+        derived: bool = False,
     ) -> None:
         """Atomically replace (or, with append, add to) the target graphs; annotations about a replaced
-        target (in other graphs) replace its earlier ones."""
+        target (in other graphs) replace its earlier ones. `derived` says the quads are computed from the
+        data (entailments, inferences, a run's report): a store that names its data's state
+        (EmbeddedStore.data_version) keeps the name."""
 
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""

@@ -7,12 +7,13 @@ times faster, while rdflib stays the toolkit for formats, pyshacl and owlrl.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, serialize
 from pyoxigraph import Store as OxStore
 
 from ..namespaces import PREFIXES
@@ -24,6 +25,13 @@ _JOURNAL = NamedNode(STAGING + "journal")
 _REMOVE_FROM = NamedNode(STAGING + "remove")
 _LOADING = NamedNode(STAGING + "bulk-loading")
 _ADD_TO = NamedNode(STAGING + "add")
+VERSION_GRAPH = "urn:partnerkg:data-version"
+"""A graph of marks, one added by each write that changes data (in that write's own transaction), so
+the marks name the data's state (EmbeddedStore.data_version); never shown to readers."""
+_VERSION = NamedNode(VERSION_GRAPH)
+_MARK = NamedNode(VERSION_GRAPH + ":mark")
+MARKS_KEPT = 200
+"""Past this many marks, they are replaced by one (the state gets a new name: caches are made again)."""
 
 
 BULK_WRITE = 20_000
@@ -64,6 +72,8 @@ class EmbeddedStore:
         leftovers = [g for g in self._store.named_graphs() if isinstance(g, NamedNode) and g.value.startswith(STAGING)]
         for graph in leftovers:
             self._store.remove_graph(graph)
+        if self.data_version() is None and not self.is_empty():  # written before marks were kept
+            self._store.add(_mark())
 
     def query(
         self,
@@ -86,8 +96,36 @@ class EmbeddedStore:
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph, **kwargs)
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update in one transaction."""
-        self._store.update(sparql, prefixes=PREFIXES)
+        """Run a SPARQL update in one transaction, with a new version mark in the same transaction (an
+        update may change any graph)."""
+        mark = _mark()
+        insert = f"INSERT DATA {{ GRAPH {mark.graph_name} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
+        try:
+            self._store.update(f"{sparql}\n;\n{insert}", prefixes=PREFIXES)
+        except SyntaxError:
+            try:  # the update ended with its own ';' (and perhaps a comment after it)
+                self._store.update(f"{sparql}\n{insert}", prefixes=PREFIXES)
+            except SyntaxError:
+                self._store.update(sparql, prefixes=PREFIXES)  # its own error, about its own text
+                raise
+        self._prune_marks()
+
+    def data_version(self) -> str | None:
+        """A name for the state of the data: it changes with every write that changes a graph other than
+        derived ones (write_graphs' `derived`). None for a store written before marks were kept."""
+        marks = sorted(q.object.value for q in self._store.quads_for_pattern(_VERSION, _MARK, None, _VERSION))
+        if not marks:
+            return None
+        return hashlib.sha256("\n".join(marks).encode("ascii")).hexdigest()[:32]
+
+    def _prune_marks(self) -> None:
+        marks = list(self._store.quads_for_pattern(_VERSION, _MARK, None, _VERSION))
+        if len(marks) > MARKS_KEPT:
+            mark = _mark()
+            self._store.update(
+                f"DELETE WHERE {{ GRAPH {_VERSION} {{ {_VERSION} {_MARK} ?m }} }} ; "
+                f"INSERT DATA {{ GRAPH {_VERSION} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
+            )
 
     def graph_quads(self, graph: str) -> Iterator[Quad]:
         """The quads of one named graph, streamed."""
@@ -99,25 +137,25 @@ class EmbeddedStore:
 
     def graph_names(self) -> list[str]:
         """The IRIs of every named graph (cheap: no counting)."""
-        return sorted(g.value for g in self._store.named_graphs() if not g.value.startswith(STAGING))
+        return sorted(g.value for g in self._store.named_graphs() if not _hidden(g.value))
 
     def graphs(self) -> list[GraphInfo]:
         """Every named graph with its triple count."""
         result = self._store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
         infos = [GraphInfo(row["g"].value, int(row["n"].value)) for row in result]
-        return [i for i in infos if not i.name.startswith(STAGING)]
+        return [i for i in infos if not _hidden(i.name)]
 
     def quad_count(self) -> int:
-        """How many quads the store holds."""
-        return len(self._store)
+        """How many quads the store holds (its version marks aside)."""
+        return len(self._store) - sum(1 for _ in self._store.quads_for_pattern(None, None, None, _VERSION))
 
     def default_graph_is_empty(self) -> bool:
         """True when the store's own default graph holds nothing (partnerkg's loads never write it)."""
         return next(iter(self._store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None
 
     def is_empty(self) -> bool:
-        """True when the store holds no quad."""
-        return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
+        """True when the store holds no quad (its version marks aside)."""
+        return all(q.graph_name == _VERSION for q in self._store.quads_for_pattern(None, None, None, None))
 
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""
@@ -148,7 +186,12 @@ class EmbeddedStore:
         marker = Quad(graph, _LOADING, graph, _JOURNAL)
         self._store.add(marker)
         self._store.bulk_load(path=str(path), format=fmt, base_iri=base_iri, to_graph=graph)
-        self._store.remove(marker)
+        mark = _mark()
+        self._store.update(  # one transaction: the loading marker goes, the version mark comes
+            f"DELETE DATA {{ GRAPH {marker.graph_name} {{ {marker.subject} {marker.predicate} {marker.object} }} }} ; "
+            f"INSERT DATA {{ GRAPH {mark.graph_name} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
+        )
+        self._prune_marks()
         result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
         return int(next(iter(result))["n"].value)
 
@@ -159,8 +202,13 @@ class EmbeddedStore:
         *,
         append: bool = False,
         annotations: Iterable[Quad] = (),
+        derived: bool = False,
     ) -> None:
         """Replace (or, with append, extend) the target graphs, all or nothing.
+
+        Unless the targets are `derived` (entailments, inferences, a run's report: computed from the
+        data, not data), a write that changes them adds a version mark in the same transaction
+        (data_version).
 
         Annotations are statements about the targets kept in other graphs (where each came from,
         when): a replaced target's earlier annotations are replaced too.
@@ -178,8 +226,10 @@ class EmbeddedStore:
             if not isinstance(q.graph_name, NamedNode):
                 raise StoreError("every written quad must name its graph; loads never write the default graph")
             targets.setdefault(q.graph_name.value, q.graph_name)
+        marks = [] if derived or (append and not quads) else [_mark()]  # notes alone are not data
         if append:
-            self._store.extend(quads + notes)
+            self._store.extend(quads + notes + marks)
+            self._prune_marks()
             return
         old: set[Quad] = set()
         for target in targets.values():
@@ -191,12 +241,16 @@ class EmbeddedStore:
         else:
             new = set(quads) | set(notes)
             additions, removals = new - old, old - new
+        named = set(targets.values())
+        if not any(q.graph_name in named for q in additions) and not any(q.graph_name in named for q in removals):
+            marks = []  # the targets hold what they held: the data's state has not changed
         fresh = {t for t in targets.values() if not any(q.graph_name == t for q in old)}
         if not removals and len(additions) > BULK_WRITE and fresh:
-            self._write_fresh(additions, fresh)
+            self._write_fresh(additions, fresh, marks)
             return
         if not removals:
-            self._store.extend(additions)
+            self._store.extend(list(additions) + marks)
+            self._prune_marks()
             return
         run = STAGING + uuid.uuid4().hex + ":"
         staged: list[Quad] = []
@@ -208,12 +262,13 @@ class EmbeddedStore:
                 holder = NamedNode(f"{run}{len(staged)}")
                 staged.append(Quad(holder, verb, graph, _JOURNAL))
                 staged += [Quad(q.subject, q.predicate, q.object, holder) for q in members]
-        self._store.extend(staged)
+        self._store.extend(staged + marks)
         self._apply_journal()
+        self._prune_marks()
         if len(staged) > COMPACT_AFTER:
             self._compact()
 
-    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode]) -> None:
+    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode], marks: list[Quad]) -> None:
         """Add many quads, most of them to graphs that hold nothing yet (a validation run's report).
         Those go in with the bulk loader under a journal marker (a transaction costs about 27 us a
         quad: 4 s for a 1,000-partnership report); the rest, and the markers' removal, in one update
@@ -226,7 +281,7 @@ class EmbeddedStore:
             (into_fresh if q.graph_name in fresh else rest).append(q)
         for start in range(0, len(into_fresh), BULK_BATCH):  # the loader buffers what it is given
             self._store.bulk_extend(into_fresh[start : start + BULK_BATCH])
-        insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
+        insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest + marks)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
         # no compaction: new keys leave reads as fast as before (two 1.3 M-quad reports in a row at
@@ -269,7 +324,11 @@ class EmbeddedStore:
         prefixes = PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
         if graph is None and not fmt.supports_datasets:
             raise StoreError(f"{fmt.name} holds one graph only: name it with --graph, or use nquads or trig")
-        self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
+        if graph is not None:
+            self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
+            return
+        kept = (q for q in self._store if not (isinstance(q.graph_name, NamedNode) and _hidden(q.graph_name.value)))
+        serialize(kept, output, fmt, prefixes=prefixes)  # the store's own graphs (staging, marks) left out
 
     def close(self) -> None:
         """Flush pending writes (a read-only store has none); the directory lock is released when
@@ -277,3 +336,13 @@ class EmbeddedStore:
         if not self.read_only:
             self._store.flush()
         del self._store
+
+
+def _mark() -> Quad:
+    """A new version mark."""
+    return Quad(_VERSION, _MARK, Literal(uuid.uuid4().hex), _VERSION)
+
+
+def _hidden(name: str) -> bool:
+    """Graphs the store keeps for itself: staging and the version marks."""
+    return name.startswith(STAGING) or name == VERSION_GRAPH

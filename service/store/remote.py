@@ -304,6 +304,7 @@ class RemoteStore:
         *,
         append: bool = False,
         annotations: Iterable[Quad] = (),
+        derived: bool = False,
     ) -> None:
         """Replace (or add to) the target graphs: stage each one, then move them all in one update."""
         by_graph: dict[str, list[Triple]] = {t.value: [] for t in targets}
