@@ -68,4 +68,4 @@ bench-import: $(STAMP)
 	$(BIN)/python bench/import_register.py
 
 clean-store:
-	rm -rf var/store
+	rm -rf var/store var/store.cache
