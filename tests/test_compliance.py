@@ -299,7 +299,11 @@ def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
     init_store(s, sample=True)
     first = validate(s, as_at=AS_AT, save=True)
     cache = cache_directory(s)
-    kept = sorted(p.name for p in cache.iterdir())
+
+    def copies() -> list[str]:
+        return sorted(p.name for p in cache.iterdir() if p.name.startswith(("data-", "entailed-")))
+
+    kept = copies()
     assert [n.split("-")[0] for n in kept] == ["data", "entailed"]
     asked = []
     real = s.query
@@ -308,7 +312,7 @@ def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
     copied = [q for q in asked if q.startswith("CONSTRUCT") and "graph/shapes>" not in q]
     assert asked and not copied  # the shapes are read, neither the data nor the entailments
     del s.query
-    assert sorted(p.name for p in cache.iterdir()) == kept
+    assert copies() == kept
     assert {f.key for f in again.findings} == {f.key for f in first.findings}
     assert again.data_digest == first.data_digest
     # a breach mended by a SPARQL update: the next run reads the store again and sees it
@@ -316,5 +320,5 @@ def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
     s.update(f"DELETE WHERE {{ GRAPH ?g {{ <{mended.focus}> ?p ?o }} }}")
     after = validate(s, as_at=AS_AT, save=False)
     assert mended.key not in {f.key for f in after.findings} and after.data_digest != first.data_digest
-    assert sorted(p.name for p in cache.iterdir()) != kept and len(list(cache.iterdir())) == 2
+    assert copies() != kept and len(copies()) == 2
     s.close()

@@ -179,10 +179,8 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
 def cache_directory(store: Store) -> Path | None:
     """Where runs keep copies of what they read from an embedded store, beside its directory (a remote
     store has none): the data as N-Triples under the store's data version, and the entailments under
-    their digests. One of each is kept; at 10,000 partnerships they take about 500 MB."""
-    if getattr(store, "data_version", None) is None:
-        return None
-    return Path(store.location + ".cache")
+    their digests. One of each is kept; at 10,000 partnerships they take about 560 MB."""
+    return getattr(store, "cache_directory", None)
 
 
 def _cached(store: Store, name: str) -> bytes | None:

@@ -7,13 +7,13 @@ times faster, while rdflib stays the toolkit for formats, pyshacl and owlrl.
 
 from __future__ import annotations
 
-import hashlib
+import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, serialize
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
 from pyoxigraph import Store as OxStore
 
 from ..namespaces import PREFIXES
@@ -25,13 +25,12 @@ _JOURNAL = NamedNode(STAGING + "journal")
 _REMOVE_FROM = NamedNode(STAGING + "remove")
 _LOADING = NamedNode(STAGING + "bulk-loading")
 _ADD_TO = NamedNode(STAGING + "add")
-VERSION_GRAPH = "urn:partnerkg:data-version"
-"""A graph of marks, one added by each write that changes data (in that write's own transaction), so
-the marks name the data's state (EmbeddedStore.data_version); never shown to readers."""
-_VERSION = NamedNode(VERSION_GRAPH)
-_MARK = NamedNode(VERSION_GRAPH + ":mark")
-MARKS_KEPT = 200
-"""Past this many marks, they are replaced by one (the state gets a new name: caches are made again)."""
+
+
+VERSION_FILE = "version"
+"""In the store's cache directory (STORE.cache/): the name of the data's state, or "changing" while
+a write is under way (EmbeddedStore.data_version)."""
+_CHANGING = "changing"
 
 
 BULK_WRITE = 20_000
@@ -63,17 +62,19 @@ class EmbeddedStore:
                     "stop it, or query it over HTTP"
                 ) from exc
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
+        self.cache_directory = Path(str(location) + ".cache")
+        """Beside the store: what runs keep of it (compliance.validate's run cache) and its version."""
         if not read_only:
             self._recover()
 
     def _recover(self) -> None:
         """Finish a replacement a crash interrupted, then drop staging graphs nothing refers to."""
-        self._apply_journal()
+        finished = self._apply_journal()
         leftovers = [g for g in self._store.named_graphs() if isinstance(g, NamedNode) and g.value.startswith(STAGING)]
         for graph in leftovers:
             self._store.remove_graph(graph)
-        if self.data_version() is None and not self.is_empty():  # written before marks were kept
-            self._store.add(_mark())
+        if finished or self._read_version() in (None, _CHANGING):  # a write died part-way, or none named the data
+            self._changed()
 
     def query(
         self,
@@ -96,36 +97,49 @@ class EmbeddedStore:
         return self._store.query(sparql, prefixes=PREFIXES, use_default_graph_as_union=union_default_graph, **kwargs)
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL update in one transaction, with a new version mark in the same transaction (an
-        update may change any graph)."""
-        mark = _mark()
-        insert = f"INSERT DATA {{ GRAPH {mark.graph_name} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
+        """Run a SPARQL update in one transaction (it may change any graph: the data's state is renamed)."""
+        self._changing()
         try:
-            self._store.update(f"{sparql}\n;\n{insert}", prefixes=PREFIXES)
-        except SyntaxError:
-            try:  # the update ended with its own ';' (and perhaps a comment after it)
-                self._store.update(f"{sparql}\n{insert}", prefixes=PREFIXES)
-            except SyntaxError:
-                self._store.update(sparql, prefixes=PREFIXES)  # its own error, about its own text
-                raise
-        self._prune_marks()
+            self._store.update(sparql, prefixes=PREFIXES)
+        finally:
+            self._changed()
 
     def data_version(self) -> str | None:
-        """A name for the state of the data: it changes with every write that changes a graph other than
-        derived ones (write_graphs' `derived`). None for a store written before marks were kept."""
-        marks = sorted(q.object.value for q in self._store.quads_for_pattern(_VERSION, _MARK, None, _VERSION))
-        if not marks:
+        """A name for the state of the data, kept in a file of the cache directory: each write that
+        changes a graph other than derived ones (write_graphs' `derived`) marks it "changing" before it
+        starts and gives it a new name once done, so a name read before reading the data is never
+        paired with data older than it. None while a write is under way, when the file cannot be read,
+        and for a read-only store (another process may write meanwhile)."""
+        if self.read_only:
             return None
-        return hashlib.sha256("\n".join(marks).encode("ascii")).hexdigest()[:32]
+        version = self._read_version()
+        return None if version == _CHANGING else version
 
-    def _prune_marks(self) -> None:
-        marks = list(self._store.quads_for_pattern(_VERSION, _MARK, None, _VERSION))
-        if len(marks) > MARKS_KEPT:
-            mark = _mark()
-            self._store.update(
-                f"DELETE WHERE {{ GRAPH {_VERSION} {{ {_VERSION} {_MARK} ?m }} }} ; "
-                f"INSERT DATA {{ GRAPH {_VERSION} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
-            )
+    def _read_version(self) -> str | None:
+        try:
+            return (self.cache_directory / VERSION_FILE).read_text(encoding="ascii").strip() or None
+        except OSError:
+            return None
+
+    def _write_version(self, text: str) -> None:
+        """Write the version file durably (written aside, synced, renamed) before the data changes
+        and after: a crash leaves "changing" or the new name, never an old name over new data."""
+        try:
+            self.cache_directory.mkdir(parents=True, exist_ok=True)
+            aside = self.cache_directory / f".{VERSION_FILE}.{uuid.uuid4().hex}"
+            with open(aside, "w", encoding="ascii") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(aside, self.cache_directory / VERSION_FILE)
+        except OSError:  # the cache is only a speed-up: without the file, runs read the store
+            (self.cache_directory / VERSION_FILE).unlink(missing_ok=True)
+
+    def _changing(self) -> None:
+        self._write_version(_CHANGING)
+
+    def _changed(self) -> None:
+        self._write_version(uuid.uuid4().hex)
 
     def graph_quads(self, graph: str) -> Iterator[Quad]:
         """The quads of one named graph, streamed."""
@@ -137,25 +151,25 @@ class EmbeddedStore:
 
     def graph_names(self) -> list[str]:
         """The IRIs of every named graph (cheap: no counting)."""
-        return sorted(g.value for g in self._store.named_graphs() if not _hidden(g.value))
+        return sorted(g.value for g in self._store.named_graphs() if not g.value.startswith(STAGING))
 
     def graphs(self) -> list[GraphInfo]:
         """Every named graph with its triple count."""
         result = self._store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
         infos = [GraphInfo(row["g"].value, int(row["n"].value)) for row in result]
-        return [i for i in infos if not _hidden(i.name)]
+        return [i for i in infos if not i.name.startswith(STAGING)]
 
     def quad_count(self) -> int:
-        """How many quads the store holds (its version marks aside)."""
-        return len(self._store) - sum(1 for _ in self._store.quads_for_pattern(None, None, None, _VERSION))
+        """How many quads the store holds."""
+        return len(self._store)
 
     def default_graph_is_empty(self) -> bool:
         """True when the store's own default graph holds nothing (partnerkg's loads never write it)."""
         return next(iter(self._store.quads_for_pattern(None, None, None, DefaultGraph())), None) is None
 
     def is_empty(self) -> bool:
-        """True when the store holds no quad (its version marks aside)."""
-        return all(q.graph_name == _VERSION for q in self._store.quads_for_pattern(None, None, None, None))
+        """True when the store holds no quad."""
+        return next(iter(self._store.quads_for_pattern(None, None, None, None)), None) is None
 
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""
@@ -184,14 +198,11 @@ class EmbeddedStore:
         if self.has_graph(graph):
             raise StoreError(f"graph {graph.value} already holds data")
         marker = Quad(graph, _LOADING, graph, _JOURNAL)
+        self._changing()
         self._store.add(marker)
         self._store.bulk_load(path=str(path), format=fmt, base_iri=base_iri, to_graph=graph)
-        mark = _mark()
-        self._store.update(  # one transaction: the loading marker goes, the version mark comes
-            f"DELETE DATA {{ GRAPH {marker.graph_name} {{ {marker.subject} {marker.predicate} {marker.object} }} }} ; "
-            f"INSERT DATA {{ GRAPH {mark.graph_name} {{ {mark.subject} {mark.predicate} {mark.object} }} }}"
-        )
-        self._prune_marks()
+        self._store.remove(marker)
+        self._changed()
         result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
         return int(next(iter(result))["n"].value)
 
@@ -207,8 +218,7 @@ class EmbeddedStore:
         """Replace (or, with append, extend) the target graphs, all or nothing.
 
         Unless the targets are `derived` (entailments, inferences, a run's report: computed from the
-        data, not data), a write that changes them adds a version mark in the same transaction
-        (data_version).
+        data, not data), a write that changes them renames the data's state (data_version).
 
         Annotations are statements about the targets kept in other graphs (where each came from,
         when): a replaced target's earlier annotations are replaced too.
@@ -226,10 +236,13 @@ class EmbeddedStore:
             if not isinstance(q.graph_name, NamedNode):
                 raise StoreError("every written quad must name its graph; loads never write the default graph")
             targets.setdefault(q.graph_name.value, q.graph_name)
-        marks = [] if derived or (append and not quads) else [_mark()]  # notes alone are not data
         if append:
-            self._store.extend(quads + notes + marks)
-            self._prune_marks()
+            data = not derived and bool(quads)  # notes alone are not data
+            if data:
+                self._changing()
+            self._store.extend(quads + notes)
+            if data:
+                self._changed()
             return
         old: set[Quad] = set()
         for target in targets.values():
@@ -242,15 +255,20 @@ class EmbeddedStore:
             new = set(quads) | set(notes)
             additions, removals = new - old, old - new
         named = set(targets.values())
-        if not any(q.graph_name in named for q in additions) and not any(q.graph_name in named for q in removals):
-            marks = []  # the targets hold what they held: the data's state has not changed
+        data = not derived and any(q.graph_name in named for q in [*additions, *removals])
+        if data:
+            self._changing()
+        self._replace(additions, removals, targets, old)  # if it dies part-way: no name until reopened
+        if data:
+            self._changed()
+
+    def _replace(self, additions, removals, targets: dict[str, NamedNode], old: set[Quad]) -> None:  # noqa: ANN001
         fresh = {t for t in targets.values() if not any(q.graph_name == t for q in old)}
         if not removals and len(additions) > BULK_WRITE and fresh:
-            self._write_fresh(additions, fresh, marks)
+            self._write_fresh(additions, fresh)
             return
         if not removals:
-            self._store.extend(list(additions) + marks)
-            self._prune_marks()
+            self._store.extend(additions)
             return
         run = STAGING + uuid.uuid4().hex + ":"
         staged: list[Quad] = []
@@ -262,13 +280,12 @@ class EmbeddedStore:
                 holder = NamedNode(f"{run}{len(staged)}")
                 staged.append(Quad(holder, verb, graph, _JOURNAL))
                 staged += [Quad(q.subject, q.predicate, q.object, holder) for q in members]
-        self._store.extend(staged + marks)
+        self._store.extend(staged)
         self._apply_journal()
-        self._prune_marks()
         if len(staged) > COMPACT_AFTER:
             self._compact()
 
-    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode], marks: list[Quad]) -> None:
+    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode]) -> None:
         """Add many quads, most of them to graphs that hold nothing yet (a validation run's report).
         Those go in with the bulk loader under a journal marker (a transaction costs about 27 us a
         quad: 4 s for a 1,000-partnership report); the rest, and the markers' removal, in one update
@@ -281,7 +298,7 @@ class EmbeddedStore:
             (into_fresh if q.graph_name in fresh else rest).append(q)
         for start in range(0, len(into_fresh), BULK_BATCH):  # the loader buffers what it is given
             self._store.bulk_extend(into_fresh[start : start + BULK_BATCH])
-        insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest + marks)
+        insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
         # no compaction: new keys leave reads as fast as before (two 1.3 M-quad reports in a row at
@@ -295,8 +312,9 @@ class EmbeddedStore:
         brought it back."""
         self._store.optimize()
 
-    def _apply_journal(self) -> None:
-        """Finish a journalled change; safe to run again after a crash part-way through."""
+    def _apply_journal(self) -> bool:
+        """Finish a journalled change; safe to run again after a crash part-way through. True when
+        there was one to finish."""
         entries = [
             (q.subject, q.predicate, q.object) for q in self._store.quads_for_pattern(None, None, None, _JOURNAL)
         ]
@@ -318,17 +336,14 @@ class EmbeddedStore:
             for holder, verb, _ in entries:
                 if verb != _LOADING:
                     self._store.remove_graph(holder)
+        return bool(entries)
 
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for N-Quads and TriG."""
         prefixes = PREFIXES if fmt in (RdfFormat.TURTLE, RdfFormat.TRIG) else None
         if graph is None and not fmt.supports_datasets:
             raise StoreError(f"{fmt.name} holds one graph only: name it with --graph, or use nquads or trig")
-        if graph is not None:
-            self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
-            return
-        kept = (q for q in self._store if not (isinstance(q.graph_name, NamedNode) and _hidden(q.graph_name.value)))
-        serialize(kept, output, fmt, prefixes=prefixes)  # the store's own graphs (staging, marks) left out
+        self._store.dump(output, fmt, from_graph=graph, prefixes=prefixes)
 
     def close(self) -> None:
         """Flush pending writes (a read-only store has none); the directory lock is released when
@@ -336,13 +351,3 @@ class EmbeddedStore:
         if not self.read_only:
             self._store.flush()
         del self._store
-
-
-def _mark() -> Quad:
-    """A new version mark."""
-    return Quad(_VERSION, _MARK, Literal(uuid.uuid4().hex), _VERSION)
-
-
-def _hidden(name: str) -> bool:
-    """Graphs the store keeps for itself: staging and the version marks."""
-    return name.startswith(STAGING) or name == VERSION_GRAPH
