@@ -206,6 +206,7 @@ def step_revalidate(args: argparse.Namespace) -> dict:
     a lot in size: one with no bodies has a few triples, a council's strategic partnership thousands),
     and for each the entailments of its cut, what a one-partnership change recomputes. Medians, and
     the slowest."""
+    from bench.import_register import timed
     from service.compliance.derive import entailed_triples
     from service.compliance.validate import validate, working_copy_for
 
@@ -245,7 +246,7 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         worst = {"partnership": iri, "nodes": int(heaviest["n"].value), "seconds": time.perf_counter() - start}  # type: ignore[index]
         start = time.perf_counter()
         cut = working_copy_for(store, iri)
-        worst["entailments_seconds"] = (time.perf_counter() - start) + _timed(entailed_triples, cut)
+        worst["entailments_seconds"] = (time.perf_counter() - start) + timed(entailed_triples, cut)
         worst["cut_quads"] = len(cut)  # type: ignore[arg-type]
     store.close()
     return {
@@ -257,12 +258,6 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         "entailed_triples_max": max(triples),
         "heaviest": worst,
     }
-
-
-def _timed(action, *args) -> float:  # noqa: ANN001
-    start = time.perf_counter()
-    action(*args)
-    return time.perf_counter() - start
 
 
 SAMPLED = 20

@@ -22,6 +22,16 @@ ex:b ex:p [ ex:r "blank" ] .
 """
 
 
+class Wrapping:
+    """Stands in for an Oxigraph store, passing everything on: subclasses make one call fail."""
+
+    def __init__(self, store):
+        self.real = store
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+
 def triples_in(store, graph: str) -> int:
     return next(iter(store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}")))["n"].value
 
@@ -215,13 +225,7 @@ def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path):
     s = EmbeddedStore(location)
     real = s._store
 
-    class DiesHalfWay:
-        def __init__(self, store):
-            self.real = store
-
-        def __getattr__(self, name):
-            return getattr(self.real, name)
-
+    class DiesHalfWay(Wrapping):
         def bulk_load(self, **kwargs):
             first = next(iter(pyoxigraph.parse(path=kwargs["path"], format=kwargs["format"])))
             self.real.add(pyoxigraph.Quad(first.subject, first.predicate, first.object, kwargs["to_graph"]))
@@ -278,13 +282,7 @@ def test_every_data_write_renames_the_data_state_and_derived_or_unchanged_writes
     # a write that dies part-way leaves no name until the store is opened again
     real = s._store
 
-    class Dies:
-        def __init__(self, store):
-            self.store = store
-
-        def __getattr__(self, name):
-            return getattr(self.store, name)
-
+    class Dies(Wrapping):
         def extend(self, quads):
             raise KeyboardInterrupt("killed")
 

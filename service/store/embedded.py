@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -98,11 +99,8 @@ class EmbeddedStore:
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction (it may change any graph: the data's state is renamed)."""
-        self._changing()
-        try:
+        with self._changing_data(atomic=True):
             self._store.update(sparql, prefixes=PREFIXES)
-        finally:
-            self._changed()
 
     def data_version(self) -> str | None:
         """A name for the state of the data, kept in a file of the cache directory: each write that
@@ -135,11 +133,25 @@ class EmbeddedStore:
         except OSError:  # the cache is only a speed-up: without the file, runs read the store
             (self.cache_directory / VERSION_FILE).unlink(missing_ok=True)
 
-    def _changing(self) -> None:
-        self._write_version(_CHANGING)
-
     def _changed(self) -> None:
         self._write_version(uuid.uuid4().hex)
+
+    @contextmanager
+    def _changing_data(self, data: bool = True, *, atomic: bool = False) -> Iterator[None]:
+        """Around a write of data: "changing" before, a new name after. If the write dies part-way the
+        name stays "changing" until the store is opened again, unless it was `atomic` (one
+        transaction: then nothing changed, and a new name is as good as the old)."""
+        if not data:
+            yield
+            return
+        self._write_version(_CHANGING)
+        try:
+            yield
+        except BaseException:
+            if atomic:
+                self._changed()
+            raise
+        self._changed()
 
     def graph_quads(self, graph: str) -> Iterator[Quad]:
         """The quads of one named graph, streamed."""
@@ -198,11 +210,10 @@ class EmbeddedStore:
         if self.has_graph(graph):
             raise StoreError(f"graph {graph.value} already holds data")
         marker = Quad(graph, _LOADING, graph, _JOURNAL)
-        self._changing()
-        self._store.add(marker)
-        self._store.bulk_load(path=str(path), format=fmt, base_iri=base_iri, to_graph=graph)
-        self._store.remove(marker)
-        self._changed()
+        with self._changing_data():
+            self._store.add(marker)
+            self._store.bulk_load(path=str(path), format=fmt, base_iri=base_iri, to_graph=graph)
+            self._store.remove(marker)
         result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
         return int(next(iter(result))["n"].value)
 
@@ -238,11 +249,8 @@ class EmbeddedStore:
             targets.setdefault(q.graph_name.value, q.graph_name)
         if append:
             data = not derived and bool(quads)  # notes alone are not data
-            if data:
-                self._changing()
-            self._store.extend(quads + notes)
-            if data:
-                self._changed()
+            with self._changing_data(data):
+                self._store.extend(quads + notes)
             return
         old: set[Quad] = set()
         for target in targets.values():
@@ -256,11 +264,8 @@ class EmbeddedStore:
             additions, removals = new - old, old - new
         named = set(targets.values())
         data = not derived and any(q.graph_name in named for q in [*additions, *removals])
-        if data:
-            self._changing()
-        self._replace(additions, removals, targets, old)  # if it dies part-way: no name until reopened
-        if data:
-            self._changed()
+        with self._changing_data(data):
+            self._replace(additions, removals, targets, old)
 
     def _replace(self, additions, removals, targets: dict[str, NamedNode], old: set[Quad]) -> None:  # noqa: ANN001
         fresh = {t for t in targets.values() if not any(q.graph_name == t for q in old)}
