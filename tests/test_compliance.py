@@ -306,19 +306,22 @@ def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
     kept = copies()
     assert [n.split("-")[0] for n in kept] == ["data", "entailed"]
     asked = []
-    real = s.query
+    real, real_copy = s.query, s.copy_graphs_into
     s.query = lambda sparql, **kw: asked.append(sparql) or real(sparql, **kw)  # type: ignore[method-assign]
+    s.copy_graphs_into = lambda *a: asked.append("copy") or real_copy(*a)  # type: ignore[method-assign]
     again = validate(s, as_at=AS_AT, save=True)  # saving a run is no data write: the same cache
-    copied = [q for q in asked if q.startswith("CONSTRUCT") and "graph/shapes>" not in q]
+    copied = [q for q in asked if q == "copy" or q.startswith("CONSTRUCT") and "graph/shapes>" not in q]
     assert asked and not copied  # the shapes are read, neither the data nor the entailments
-    del s.query
+    del s.query, s.copy_graphs_into
     assert copies() == kept
     assert {f.key for f in again.findings} == {f.key for f in first.findings}
     assert again.data_digest == first.data_digest
     # a breach mended by a SPARQL update: the next run reads the store again and sees it
     mended = next(f for f in first.findings if f.obligation == "CAM-4c")
     s.update(f"DELETE WHERE {{ GRAPH ?g {{ <{mended.focus}> ?p ?o }} }}")
+    s.copy_graphs_into = lambda *a: asked.append("copy") or real_copy(*a)  # type: ignore[method-assign]
     after = validate(s, as_at=AS_AT, save=False)
+    assert asked[-1] == "copy"
     assert mended.key not in {f.key for f in after.findings} and after.data_digest != first.data_digest
     assert copies() != kept and len(copies()) == 2
     s.close()

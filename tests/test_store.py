@@ -300,3 +300,51 @@ def test_every_data_write_renames_the_data_state_and_derived_or_unchanged_writes
     s = EmbeddedStore(location)
     assert renamed()
     s.close()
+
+
+def test_copying_graphs_out_keeps_their_text_and_leaves_nothing_behind_when_it_fails(tmp_path):
+    """copy_graphs_into parses the graphs Oxigraph writes while it writes them: the copy holds every
+    triple of the graphs asked for, blank-node labels included, the kept text is what was parsed and
+    its hash is the text's; a dump that dies leaves neither the kept file nor any part of it."""
+    import pyoxigraph
+
+    s = EmbeddedStore(tmp_path / "store")
+    a, b, c = (pyoxigraph.NamedNode(f"http://x/g{i}") for i in range(3))
+    p = pyoxigraph.NamedNode("http://x/p")
+    quads = [
+        pyoxigraph.Quad(pyoxigraph.NamedNode(f"{g.value}/s{i}"), p, pyoxigraph.Literal(str(i)), g)
+        for g in (a, b, c)
+        for i in range(2000)
+    ]
+    quads.append(pyoxigraph.Quad(pyoxigraph.BlankNode("kept"), p, pyoxigraph.Literal("x"), b))
+    s.write_graphs(quads, [a, b, c])
+    keep = tmp_path / "out" / "copy.nt"
+    keep.parent.mkdir()
+    work = pyoxigraph.Store()
+    hasher = s.copy_graphs_into([a.value, b.value], work, keep)
+    assert len(work) == 4001 and not list(work.quads_for_pattern(None, None, None, c))
+    assert pyoxigraph.BlankNode("kept") in {q.subject for q in work}
+    text = keep.read_bytes()
+    assert hasher.hexdigest() == hashlib.sha256(text).hexdigest()
+    assert {q.triple for q in pyoxigraph.parse(text, pyoxigraph.RdfFormat.N_TRIPLES, rename_blank_nodes=False)} == {
+        q.triple for q in work
+    }
+    assert sorted(x.name for x in keep.parent.iterdir()) == ["copy.nt"]
+    real = s._store
+
+    class DiesPartWay(Wrapping):
+        calls = 0
+
+        def dump(self, output, format, from_graph):
+            DiesPartWay.calls += 1
+            if DiesPartWay.calls == 2:
+                raise OSError("No space left on device")
+            return self.real.dump(output, format, from_graph=from_graph)
+
+    s._store = DiesPartWay(real)
+    keep.unlink()
+    with pytest.raises(Exception, match="No space left"):
+        s.copy_graphs_into([a.value, b.value, c.value], pyoxigraph.Store(), keep)
+    assert list(keep.parent.iterdir()) == []
+    s._store = real
+    s.close()

@@ -7,14 +7,17 @@ times faster, while rdflib stays the toolkit for formats, pyshacl and owlrl.
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat
+from pyoxigraph import DefaultGraph, NamedNode, Quad, RdfFormat, parse
 from pyoxigraph import Store as OxStore
 
 from ..namespaces import PREFIXES
@@ -41,6 +44,50 @@ BULK_BATCH = 250_000
 (a 1.3 M-quad report at once raised a run's peak by 1 GiB)."""
 COMPACT_AFTER = 500_000
 """After a journalled change of more than this many quads, the store is compacted (EmbeddedStore._compact)."""
+
+
+class _Following:
+    """A file-like reader over files another thread is still writing, in order: it waits for each to
+    begin, follows it until it is finished, and keeps a copy of everything read (with its SHA-256)."""
+
+    def __init__(self, parts: list[Path], started: list, finished: list, keep: Path) -> None:  # type: ignore[type-arg]
+        self.parts, self.started, self.finished = parts, started, finished
+        self.index = 0
+        self.current: IO[bytes] | None = None
+        self.hasher = hashlib.sha256()
+        self.keep = keep.open("wb")
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int | None = -1) -> bytes:
+        size = 1 << 20 if size is None or size < 0 else size
+        while self.index < len(self.parts):
+            if self.current is None:
+                self.started[self.index].wait()
+                try:
+                    self.current = self.parts[self.index].open("rb")
+                except FileNotFoundError:  # the writer failed before creating it
+                    self.index += 1
+                    continue
+            done = self.finished[self.index].is_set()  # read before the bytes: none are missed
+            chunk = self.current.read(size)
+            if chunk:
+                self.hasher.update(chunk)
+                self.keep.write(chunk)
+                return chunk
+            if done:
+                self.current.close()
+                self.current = None
+                self.index += 1
+                continue
+            time.sleep(0.002)
+        return b""
+
+    def close(self) -> None:
+        if self.current is not None:
+            self.current.close()
+        self.keep.close()
 
 
 class EmbeddedStore:
@@ -160,6 +207,48 @@ class EmbeddedStore:
     def match(self, subject=None, predicate=None, obj=None, graph=None):  # noqa: ANN001, ANN201
         """The quads matching a pattern (None matches anything), straight from the store's indexes."""
         return self._store.quads_for_pattern(subject, predicate, obj, graph)
+
+    def copy_graphs_into(self, graphs: list[str], work: OxStore, keep: Path) -> hashlib._Hash:
+        """Copy named graphs into the default graph of an in-memory store, as N-Triples that are also
+        written to `keep`; returns their SHA-256 (a hash object, to go on with). Oxigraph writes each graph to a file of its own in a
+        second thread while this one parses what is written so far: both release Python's lock, so
+        the copy takes the longer of the two (at 10,000 partnerships 14 s instead of 22 s one after the
+        other). Nothing is left beside `keep` when the copy fails."""
+        parts = [keep.with_name(f"{keep.name}.part{i}") for i in range(len(graphs))]
+        started = [threading.Event() for _ in graphs]
+        finished = [threading.Event() for _ in graphs]
+        failure: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                for part, graph, begun, ended in zip(parts, graphs, started, finished, strict=True):
+                    part.write_bytes(b"")
+                    begun.set()
+                    self._store.dump(str(part), RdfFormat.N_TRIPLES, from_graph=NamedNode(graph))
+                    ended.set()
+            except BaseException as exc:  # noqa: BLE001 - handed to the reading thread
+                failure.append(exc)
+            finally:
+                for event in (*started, *finished):
+                    event.set()
+
+        reader = _Following(parts, started, finished, keep)
+        writer = threading.Thread(target=write, name="partnerkg-copy", daemon=True)
+        writer.start()
+        try:
+            try:
+                work.extend(parse(reader, RdfFormat.N_TRIPLES, rename_blank_nodes=False))  # keeps their labels
+            finally:
+                writer.join()
+                reader.close()
+                for part in parts:
+                    part.unlink(missing_ok=True)
+            if failure:
+                raise StoreError(f"cannot copy the data graphs: {failure[0]}") from failure[0]
+        except BaseException:
+            keep.unlink(missing_ok=True)
+            raise
+        return reader.hasher
 
     def graph_names(self) -> list[str]:
         """The IRIs of every named graph (cheap: no counting)."""
