@@ -15,7 +15,7 @@ from service.generate import generate
 from service.ingest.bootstrap import init_store
 from service.ingest.rdf import load_files
 from service.namespaces import SH
-from service.sparqltext import rewrite_not_exists
+from service.sparqltext import join_into_groups, rewrite_not_exists
 from service.store import EmbeddedStore
 from service.store.terms import quads_into
 
@@ -190,6 +190,36 @@ def test_not_exists_is_rewritten_outside_strings_iris_and_comments():
         == {r[0] for r in store.query(query)}
         == {ox.NamedNode("http://e/a"), ox.NamedNode("http://e/c")}
     )
+
+
+def test_the_focus_nodes_join_a_lone_nested_group_and_answer_as_they_do_outside_it():
+    """join_into_groups puts the pattern into a top-level group's one nested group (or each UNION
+    branch) when nothing but OPTIONAL, FILTER and BIND stands beside it, and at the top otherwise
+    (a triple pattern, GRAPH or a subquery beside or in it); the answers are the outer join's."""
+    focus = "?this <http://e/focus> true ."
+    lone = "SELECT ?this ?n WHERE { { ?this a <http://e/T> } OPTIONAL { ?this <http://e/n> ?n } FILTER (!BOUND(?n) || ?n < 3) }"
+    union = 'SELECT ?this WHERE { { ?this <http://e/n> 1 } UNION { ?this <http://e/p> "{" } # { x\n }'
+    beside = "SELECT ?this WHERE { { ?this a <http://e/T> } ?this <http://e/n> 2 }"
+    sub = "SELECT ?this WHERE { { SELECT ?this WHERE { ?this a <http://e/T> } } OPTIONAL { ?this <http://e/n> ?n } }"
+    graph = "SELECT ?this WHERE { { ?this a <http://e/T> } GRAPH ?g { ?this <http://e/n> 2 } }"
+
+    def top(query: str) -> str:
+        start = query.index("{")
+        return query[: start + 1] + " " + focus + " " + query[start + 1 :]
+
+    assert join_into_groups(lone, focus) == lone.replace("{ {", "{ { " + focus + " ", 1)
+    assert join_into_groups(union, focus).count(focus) == 2 and '"{"' in join_into_groups(union, focus)
+    for query in (beside, sub, graph):
+        assert join_into_groups(query, focus) == top(query)
+    data = """@prefix e: <http://e/> .
+    e:a a e:T ; e:n 1 ; e:focus true . e:b a e:T ; e:n 2 ; e:p "{" . e:c a e:T ; e:n 5 ; e:focus true .
+    e:d a e:T ; e:focus true . e:e e:p "{" ; e:focus true ."""
+    store = ox.Store()
+    store.load(data.encode(), format=ox.RdfFormat.TURTLE)
+    for query in (lone, union, beside, sub):
+        joined = {tuple(map(str, r)) for r in store.query(join_into_groups(query, focus))}
+        assert joined == {tuple(map(str, r)) for r in store.query(top(query))}, query
+    assert {r[0].value for r in store.query(join_into_groups(lone, focus))} == {"http://e/a", "http://e/d"}
 
 
 def test_the_project_shapes_sparql_answers_the_same_rewritten(sample_store):

@@ -39,7 +39,7 @@ from rdflib.collection import Collection
 from rdflib.term import Node
 
 from ..namespaces import SH, sparql_prefixes
-from ..sparqltext import rewrite_not_exists
+from ..sparqltext import join_into_groups, rewrite_not_exists
 from ..store.terms import to_rdflib
 
 FOCUS_GRAPH = "urn:x-partnerkg:engine:focus"
@@ -395,8 +395,9 @@ class Engine:
         if not re.search(r"\?this\b|\*", head):
             head = re.sub(r"^(\s*SELECT\s+(?:DISTINCT\s+|REDUCED\s+)?)", r"\1?this ", head, flags=re.IGNORECASE)
         # The focus nodes join the query's own top-level group, first: $this is bound before the
-        # group's filters (FILTER NOT EXISTS { ... $this ... }) see it, as pre-binding would do.
-        query = self._prologue(constraint) + head + "{ " + focus + " " + text[start + 1 :]
+        # group's filters (FILTER NOT EXISTS { ... $this ... }) see it, as pre-binding would do; and
+        # the groups written plainly in it, which Oxigraph then starts from the focus nodes too.
+        query = self._prologue(constraint) + head + join_into_groups(text[start:], focus)
         return Check(shape, "sparql", query, SH.SPARQLConstraintComponent, constraint=constraint)
 
     def _prologue(self, node: Node) -> str:
