@@ -348,3 +348,27 @@ def test_copying_graphs_out_keeps_their_text_and_leaves_nothing_behind_when_it_f
     assert list(keep.parent.iterdir()) == []
     s._store = real
     s.close()
+
+
+def test_the_journal_leaves_no_graph_name_behind(tmp_path):
+    """A bulk load and a bulk-written derived graph mark their work in the journal graph and unmark it
+    after; SPARQL's list of graphs then shows only the graphs written, never the journal."""
+    import pyoxigraph
+
+    from service.store.embedded import BULK_WRITE
+
+    s = EmbeddedStore(tmp_path / "store")
+    path = tmp_path / "a.ttl"
+    path.write_text('<http://x/a> <http://x/p> "1" .\n', encoding="utf-8")
+    load_files(s, [path])
+    g = pyoxigraph.NamedNode("http://x/report")
+    p = pyoxigraph.NamedNode("http://x/p")
+    s.write_graphs(
+        [pyoxigraph.Quad(pyoxigraph.BlankNode(), p, pyoxigraph.Literal(str(i)), g) for i in range(BULK_WRITE + 1)],
+        [g],
+        derived=True,
+    )
+    listed = {r["g"].value for r in s.query("SELECT ?g WHERE { GRAPH ?g { } }")}
+    assert listed == {default_graph_for(path).value, SOURCES_GRAPH.value, g.value}
+    assert not [name for name in listed if name.startswith(STAGING)]
+    s.close()
