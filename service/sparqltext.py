@@ -1,6 +1,6 @@
 """Three edits of SPARQL text. Joining a pattern into a query's groups (join_into_groups).
-Binding parameters with a VALUES block (bind_values). And, for Oxigraph's sake, `FILTER NOT EXISTS { P }` becomes
-`OPTIONAL { P BIND (true AS ?fresh) } FILTER (!BOUND(?fresh))` at the end of its group.
+Binding parameters with a VALUES block (bind_values). And, for Oxigraph's sake,
+`FILTER NOT EXISTS { P }` becomes `OPTIONAL { P BIND (true AS ?fresh) } FILTER (!BOUND(?fresh))` at the end of its group.
 
 The two forms give the same solutions: a filter applies to its whole group wherever it stands, so
 the OPTIONAL goes last in the group, where it sees every binding the NOT EXISTS would; the rows it
@@ -69,7 +69,7 @@ def rewrite_not_exists(query: str) -> str:
 
 
 _ONE_BLOCK = re.compile(
-    r"\s*\{\}(?:\s*UNION\s*\{\})*"  # a group, or groups joined by UNION
+    r"\s*(?P<groups>\{\}(?:\s*UNION\s*\{\})*)"  # a group, or groups joined by UNION
     r"(?:\s*(?:OPTIONAL\s*\{\}|BIND\s*\(\)|FILTER\s*(?:\(\)|(?:NOT\s+)?EXISTS\s*\{\}|[\w:]+\s*\(\))|\.))*\s*",
     re.IGNORECASE,
 )
@@ -81,8 +81,8 @@ def join_into_groups(query: str, pattern: str) -> str:
     of that group (of each branch) instead.
 
     The engine joins the focus nodes this way. Both give the same answers when the nested groups bind
-    ?this outside any OPTIONAL (every one of our SPARQL constraints does; SHACL pre-binds $this): the outer
-    parts only filter or extend the nested group's solutions. But Oxigraph plans them differently: for
+    ?this outside any OPTIONAL (every one of our SPARQL constraints does; SHACL pre-binds $this):
+    the outer parts only filter or extend the nested group's solutions. But Oxigraph plans them differently: for
     CSP-R1 at 10,000 partnerships the focus nodes joined outside the nested group took 240 s, joined
     inside it 0.9 s (and with no nested group, the OPTIONAL for the name beside the rewritten
     NOT EXISTS, 13 s)."""
@@ -115,8 +115,7 @@ def join_into_groups(query: str, pattern: str) -> str:
             skeleton.append(c)
     outline = "".join(skeleton)
     plain = _ONE_BLOCK.fullmatch(outline)
-    count = (re.match(r"\s*\{\}(?:\s*UNION\s*\{\})*", outline, re.IGNORECASE).group(0).count("{")) if plain else 0
-    starts = branches[:count]
+    starts = branches[: plain.group("groups").count("{")] if plain else []
     if not starts or any(re.match(r"\s*SELECT\b", query[b + 1 :], re.IGNORECASE) for b in starts):
         starts = [top]
     for start in reversed(starts):

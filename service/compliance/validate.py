@@ -28,7 +28,7 @@ from rdflib.term import Node
 
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
-from ..reasoning import data_query, is_data_graph
+from ..reasoning import data_graphs, data_query
 from ..store import Store
 from ..store.terms import GraphView, from_rdflib, graph_from_triples, quads_into, to_rdflib
 from . import derive
@@ -202,13 +202,18 @@ def _keep(store: Store, prefix: str, name: str, text: bytes) -> None:
     if directory is None:
         return
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        aside = directory / f".{name}.{uuid.uuid4().hex}"
+        aside = _aside(directory, name)
         aside.write_bytes(text)
     except OSError as exc:
         LOG.warning("cannot keep %s in the run cache: %s", name, exc)
         return
     _place(store, prefix, name, aside)
+
+
+def _aside(directory: Path, name: str) -> Path:
+    """Where a file for the run cache is written before it is renamed into place (_place)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory / f".{name}.{uuid.uuid4().hex}"
 
 
 def _place(store: Store, prefix: str, name: str, aside: Path) -> None:
@@ -255,7 +260,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     match = getattr(store, "match", None)
     if match is None:
         return None
-    graphs = [ox.NamedNode(g) for g in store.graph_names() if is_data_graph(g)]
+    graphs = [ox.NamedNode(g) for g in data_graphs(store)]
     links = "|".join(p.n3() for p in LINKS)
     parts = "|".join(p.n3() for p in PARTS)
     owners = "|".join(f"^{p.n3()}" for p in PARTS)
@@ -318,7 +323,8 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
     An embedded store's data is read once per data version: later runs parse the copy kept in the run
     cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 20 s)."""
     version = store.data_version() if hasattr(store, "data_version") else None  # read before the data
-    query = data_query(store)
+    graphs = data_graphs(store)
+    query = data_query(store, graphs)
     name = f"data-{version}-{hashlib.sha256(query.encode('utf-8')).hexdigest()[:12]}.nt"
     directory = cache_directory(store) if version is not None else None
     nt = ox.RdfFormat.N_TRIPLES
@@ -330,15 +336,13 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
             hasher = hashing.result()
     elif hasattr(store, "copy_graphs_into"):
         # an embedded store writes the graphs itself while this thread parses them (and keeps the copy)
-        graphs = [g for g in store.graph_names() if is_data_graph(g)]
-        with tempfile.TemporaryDirectory(prefix="partnerkg-copy-") as scratch:
-            aside = Path(scratch) / name
-            if directory is not None:
-                directory.mkdir(parents=True, exist_ok=True)
-                aside = directory / f".{name}.{uuid.uuid4().hex}"
+        if directory is not None:
+            aside = _aside(directory, name)
             hasher = store.copy_graphs_into(graphs, work, aside)
-            if directory is not None:
-                _place(store, "data-", name, aside)
+            _place(store, "data-", name, aside)
+        else:  # no version, so nothing to keep: the text goes to a scratch directory
+            with tempfile.TemporaryDirectory(prefix="partnerkg-copy-") as scratch:
+                hasher = store.copy_graphs_into(graphs, work, Path(scratch) / name)
     else:
         result = store.query(query)
         text = result.serialize(format=nt) if hasattr(result, "serialize") else ox.serialize(result, format=nt)
