@@ -113,7 +113,10 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting("review_months", 12, "How recent a review, assessment or report must be, in months.", _positive_int),
     Setting(
-        "query_timeout", 30.0, "Seconds a SPARQL query may run before it is stopped with an error.", _positive_float
+        "query_timeout",
+        30.0,
+        "Seconds a SPARQL query may run before it is stopped with an error (503); one Oxigraph is still grouping or sorting runs on in the background to its end.",
+        _positive_float,
     ),
     Setting(
         "row_cap",
@@ -124,7 +127,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "union_default_graph",
         True,
-        "Query the union of all named graphs as the default graph while the store's own default graph is empty (false: always the store's own default graph).",
+        "Query the union of all named graphs as the default graph while the store's own default graph is empty (false: always the store's own default graph); with the union, /sparql's GRAPH ?g lists the register's graphs only where a query names them.",
         _boolean,
     ),
     Setting(

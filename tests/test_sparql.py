@@ -13,6 +13,8 @@ from serving import running_server
 
 from service import create_app
 from service.auth import TokenStore
+from service.namespaces import GRAPH, PREFIXES
+from service.queries import named_iris
 from service.settings import Settings
 from service.store import EmbeddedStore
 
@@ -91,6 +93,49 @@ def test_dataset_parameters_choose_the_graphs(web):
     count = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
     only = web.get("/sparql", query_string={"query": count, "default-graph-uri": graph}).get_json()
     assert int(only["results"]["bindings"][0]["n"]["value"]) == 273
+
+
+def test_named_iris_reads_brackets_and_prefixed_names():
+    query = """PREFIX g: <https://w3id.org/partnerkg/graph/file/>
+    SELECT * WHERE { GRAPH g:people.ttl { ?s a pk:Person } GRAPH <http://x/g> { ?s ?p ?o } } # g:left-out"""
+    found = named_iris(query, PREFIXES)
+    assert {"https://w3id.org/partnerkg/graph/file/people.ttl", "http://x/g", PREFIXES["pk"] + "Person"} <= found
+    assert "https://w3id.org/partnerkg/graph/file/left-out" not in found
+
+
+def test_graph_patterns_range_over_the_graphs_clients_wrote(tmp_path):
+    """While the register's graphs make up the default graph, GRAPH ?g lists the graphs written over the
+    protocols, and a register graph only where the query names it; without the union, every graph."""
+    from service.ingest.bootstrap import init_store
+
+    store = EmbeddedStore(tmp_path / "store")
+    init_store(store, sample=True)
+    settings = Settings.load({}, tokens=str(tmp_path / "tokens.json"))
+    auth = {"Authorization": f"Bearer {TokenStore(settings.tokens).create('tests')}"}
+    client = create_app(settings, store=store).test_client()
+    written = "http://x/g"
+    triple = "<http://x/s> a <http://x/T> ."
+    put = client.put("/data", query_string={"graph": written}, data=triple, content_type="text/turtle", headers=auth)
+    assert put.status_code == 201
+
+    def rows(query: str, client=client, **params: str) -> list[tuple[str, ...]]:
+        got = client.get("/sparql", query_string={"query": query, **params}).get_json()
+        return [tuple(b[v]["value"] for v in got["head"]["vars"]) for b in got["results"]["bindings"]]
+
+    listed = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    assert rows(listed) == [(written,)]
+    assert rows("SELECT (COUNT(*) AS ?n) WHERE { ?s a pk:Partnership }") == [("8",)]
+    assert client.get("/sparql", query_string={"query": "ASK { <http://x/s> a ?t }"}).get_json()["boolean"]
+    people = str(GRAPH["sample/people"])
+    assert rows(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{people}> {{ ?p a pk:Councillor }} }}") == [("10",)]
+    prefixed = (
+        f"PREFIX g: <{GRAPH}sample/> SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g = g:people) }}"
+    )
+    assert rows(prefixed) == [(people,)]
+    assert rows(listed, **{"named-graph-uri": people}) == [(people,)]
+    everything = create_app(Settings.load({}, tokens=settings.tokens, union_default_graph=False), store=store)
+    assert {g for (g,) in rows(listed, client=everything.test_client())} == set(store.graph_names())
+    store.close()
 
 
 def test_service_description_without_a_query(web):

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
 
+from ..namespaces import PREFIXES
 from ..store import Store
 
 log = logging.getLogger("partnerkg.query")
@@ -74,6 +75,24 @@ def dataset_of(query: str) -> tuple[list[str], list[str]]:
     return default, named
 
 
+_IRI_REF = re.compile(r"<([^<>\"{}|^`\\\s]*)>")
+_PREFIX_DECL = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:\s*<([^<>\s]*)>", re.IGNORECASE)
+_PNAME = re.compile(r"(?<![\w:<?$])([A-Za-z][\w.-]*)?:([\w-](?:[\w.-]*[\w-])?)")
+
+
+def named_iris(query: str, prefixes: dict[str, str] | None = None) -> set[str]:
+    """Every IRI a query spells out: in angle brackets, or as a prefixed name of its own prologue or of
+    `prefixes`. Generous by design (a name in a string counts too): it says which graphs a query names."""
+    text = _COMMENT.sub("", query)
+    spaces = dict(prefixes or {})
+    spaces.update((m.group(1) or "", m.group(2)) for m in _PREFIX_DECL.finditer(text))
+    found = {m.group(1) for m in _IRI_REF.finditer(text)}
+    for m in _PNAME.finditer(_IRI_REF.sub(" ", text)):
+        if (m.group(1) or "") in spaces:
+            found.add(spaces[m.group(1) or ""] + m.group(2))
+    return found
+
+
 def check_services(query: str, allowlist: tuple[str, ...]) -> None:
     """Refuse SERVICE to any endpoint that is not an IRI on the allowlist."""
     for target in service_endpoints(query):
@@ -97,18 +116,27 @@ def run_query(
     name: str = "ad hoc",
     substitutions: dict | None = None,
     hidden: Callable[[str], bool] | None = None,
+    unlisted: Callable[[str], bool] | None = None,
 ) -> QueryResult:
     """Evaluate a query with a deadline and a row cap; raise QueryError subclasses, or SyntaxError.
 
     `hidden` names graphs the query must not see (internal graphs, on public endpoints): the dataset
     is then spelled out, graph by graph, without them, whatever the request or the query's FROM asks.
+    `unlisted` names graphs that, while the union of the graphs is the default graph, are not also
+    named graphs of the dataset unless the query names them (`GRAPH <iri>`, a FILTER on the name, ...):
+    the register's own graphs, so that `GRAPH ?g` ranges over the graphs clients wrote themselves.
     """
     check_services(query, service_allowlist)
     # a query that names its dataset (FROM / FROM NAMED) gets exactly that, not the union
     names_dataset = bool(_FROM.search(_COMMENT.sub("", query)))
     union_default_graph = union_default_graph and not names_dataset
-    if hidden is not None:
+    every: list[str] | None = None
+    if union_default_graph and unlisted is not None and default_graphs is None and named_graphs is None:
         every = store.graph_names()
+        named = named_iris(query, PREFIXES)
+        named_graphs = [g for g in every if not unlisted(g) or g in named]
+    if hidden is not None:
+        every = store.graph_names() if every is None else every
         if any(hidden(g) for g in every):
             if default_graphs is None and named_graphs is None and names_dataset:
                 default_graphs, named_graphs = dataset_of(query)

@@ -189,9 +189,11 @@ class RemoteStore:
             if not named and (self.dialect.default_is_union or len(default_graph) == 0):
                 named = [EMPTY]  # the server's own default graph is not ours to read, or none was asked for
             params += [("default-graph-uri", g) for g in named]
-        elif union_default_graph and self.dialect.default_is_union and named_graphs is None:
+        elif union_default_graph and self.dialect.default_is_union:
             # the server's own dataset: its default graph is the union (Virtuoso's holds its system graphs
-            # too); naming graphs instead would empty the default graph or trip its path evaluation
+            # too); naming graphs instead would empty the default graph or trip its path evaluation. Named
+            # graphs asked for beside the union are not kept: the protocol cannot say "the server's default
+            # graph, and these named graphs", so GRAPH ?g ranges over every graph there
             named_graphs = ()
         elif union_default_graph:
             params += [("default-graph-uri", g) for g in self.graph_names() or [EMPTY]]

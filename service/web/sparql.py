@@ -7,7 +7,7 @@ import pyoxigraph
 from flask import Blueprint, Response, current_app, request
 
 from ..auth import TokenStore
-from ..namespaces import PREFIXES
+from ..namespaces import GRAPH, PREFIXES
 from ..queries import QueryError, QueryResult, run_query
 from ..queries.results import GRAPH_TYPES, SOLUTION_TYPES, SOLUTION_WRITERS, graph_bytes
 from . import get_store
@@ -136,6 +136,8 @@ def sparql() -> Response:
             union_default_graph=settings.union_default_graph and get_store().default_graph_is_empty(),
             service_allowlist=tuple(settings.service_allowlist.split()),
             hidden=settings.is_internal,
+            # the register's graphs make up the default graph; GRAPH ?g lists them only when named
+            unlisted=_register_graph,
         )
     except SyntaxError as exc:
         return _error(400, f"the query does not parse: {exc}")
@@ -144,6 +146,10 @@ def sparql() -> Response:
     except (OSError, ValueError, RuntimeError) as exc:
         return _error(400, f"the query failed: {exc}")
     return _render(result)
+
+
+def _register_graph(graph: str) -> bool:
+    return graph.startswith(str(GRAPH))
 
 
 def _service_description() -> Response:
