@@ -372,3 +372,25 @@ def test_the_journal_leaves_no_graph_name_behind(tmp_path):
     assert listed == {default_graph_for(path).value, SOURCES_GRAPH.value, g.value}
     assert not [name for name in listed if name.startswith(STAGING)]
     s.close()
+
+
+def test_a_large_write_into_a_new_graph_is_compacted_after(tmp_path, monkeypatch):
+    """After a large bulk write into new graphs (a full run's report), the store is compacted: without
+    it, looking up one node's triples at 10,000 partnerships took 3 to 48 ms instead of 0.1 ms."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    import service.store.embedded as embedded
+
+    s = EmbeddedStore(tmp_path / "store")
+    compacted = []
+    monkeypatch.setattr(s, "_compact", lambda: compacted.append(True))
+    g, h = NamedNode("http://x/report"), NamedNode("http://x/small")
+    p = NamedNode("http://x/p")
+    many = [Quad(NamedNode(f"http://x/r{i}"), p, Literal(str(i)), g) for i in range(embedded.BULK_WRITE + 1)]
+    monkeypatch.setattr(embedded, "COMPACT_AFTER", len(many) + 1)
+    s.write_graphs(many, [g], derived=True)
+    assert compacted == [] and s.quad_count() == len(many)
+    monkeypatch.setattr(embedded, "COMPACT_AFTER", len(many) - 1)
+    s.write_graphs([Quad(q.subject, q.predicate, q.object, h) for q in many], [h], derived=True)
+    assert compacted == [True] and s.quad_count() == 2 * len(many)
+    s.close()
