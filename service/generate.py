@@ -3,8 +3,10 @@
 The register is made of copies of the sample (data/sample/): its eight partnerships with their
 bodies, people, appointments, two years of meetings, decisions, votes, resources and reviews. Each
 copy renames every resource under the base IRI (`partnership/ccsp` becomes `partnership/c7-ccsp`,
-blank nodes too) except the organisations, the councils' strategic objectives and the reorganisation,
-which every copy shares, as real councils and partner bodies sit on many partnerships. So each copy
+blank nodes too) except the organisations, the joint committee's seats, the councils' strategic
+objectives, the reorganisation and the assessments a shared body makes of a shared body, which every
+copy shares, as real councils and partner bodies sit on many partnerships (and a committee has one set
+of seats, a council one assessment of itself against a standard). So each copy
 carries the sample's deliberate breaches, listed by hand in data/sample/breaches.csv (and in
 data/sample/README.md), and the ground truth of the generated register is that list once per copy:
 a breach rate of one per copy for each obligation the sample breaches.
@@ -29,8 +31,9 @@ import pyoxigraph as ox
 from .ingest.bootstrap import SAMPLE_DIR
 from .namespaces import ID
 
-SHARED = ("organisation/", "objective/", "change/")
-"""Resources every copy shares: the real organisations, the councils' objectives, the reorganisation."""
+SHARED = ("organisation/", "seats/", "objective/", "change/")
+"""Resources every copy shares: the real organisations, the joint committee's seats, the councils'
+objectives, the reorganisation."""
 BREACHES = SAMPLE_DIR / "breaches.csv"
 SAMPLE_PARTNERSHIPS = 8
 
@@ -53,14 +56,32 @@ def sample_breaches() -> list[tuple[str, str, str]]:
         return [(row["obligation"], row["focus"], row["severity"]) for row in csv.DictReader(handle)]
 
 
-def _renamer(copy: int):
+def _council_assessments(triples: list[ox.Triple]) -> frozenset[str]:
+    """The assessments made by a shared body about a shared body (a council's own assessment against
+    a standard, say): every partnership it sits on shares them, as it shares the council; a copy of
+    each for every copy of the sample would give a council thousands of the same assessment."""
+    base = str(ID)
+
+    def shared(term: object) -> bool:
+        if not isinstance(term, ox.NamedNode) or not term.value.startswith(base):
+            return not isinstance(term, ox.BlankNode)  # literals and vocabulary
+        return term.value[len(base) :].startswith(SHARED) or "/" not in term.value[len(base) :]
+
+    subjects: dict[str, bool] = {}
+    for t in triples:
+        if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base + "assessment/"):
+            subjects[t.subject.value] = subjects.get(t.subject.value, True) and shared(t.object)
+    return frozenset(iri[len(base) :] for iri, alone in subjects.items() if alone)
+
+
+def _renamer(copy: int, kept: frozenset[str] = frozenset()):
     base = str(ID)
     prefix = f"c{copy}-"
 
     def rename(term):
         if isinstance(term, ox.NamedNode) and term.value.startswith(base):
             local = term.value[len(base) :]
-            if local.startswith(SHARED) or "/" not in local:
+            if local.startswith(SHARED) or "/" not in local or local in kept:
                 return term
             kind, _, rest = local.partition("/")
             return ox.NamedNode(f"{base}{kind}/{prefix}{rest}")
@@ -86,6 +107,7 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
         return term
 
     triples = [ox.Triple(stable(t.subject), t.predicate, stable(t.object)) for t in triples]
+    kept = _council_assessments(triples)
     order = list(range(1, copies + 1))
     random.Random(seed).shuffle(order)
     out.mkdir(parents=True, exist_ok=True)
@@ -94,7 +116,7 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
     count = 0
     with open(register, "w", encoding="utf-8") as handle:
         for copy in order:
-            rename = _renamer(copy)
+            rename = _renamer(copy, kept)
             for triple in triples:
                 line = f"{rename(triple.subject)} {triple.predicate} {rename(triple.object)} .\n"
                 shared = not line.startswith("_:") and _is_shared(triple, rename)
@@ -111,7 +133,7 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
         writer.writerow(["obligation", "focus", "severity", "copy"])
         for copy in sorted(order):
             for obligation, focus, severity in breaches:
-                writer.writerow([obligation, _focus_iri(focus, copy), severity, copy])
+                writer.writerow([obligation, _focus_iri(focus, copy, kept), severity, copy])
     return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, copies * len(breaches), register, truth)
 
 
@@ -119,10 +141,10 @@ def _is_shared(triple, rename) -> bool:
     return rename(triple.subject) == triple.subject and rename(triple.object) == triple.object
 
 
-def _focus_iri(focus: str, copy: int) -> str:
+def _focus_iri(focus: str, copy: int, kept: frozenset[str] = frozenset()) -> str:
     """The focus node of a breach in one copy: the sample's IRI, renamed for the copy."""
     kind, _, rest = focus.partition("/")
-    if focus.startswith(SHARED):
+    if focus.startswith(SHARED) or focus in kept:
         return str(ID) + focus
     return f"{ID}{kind}/c{copy}-{rest}"
 

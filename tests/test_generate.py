@@ -5,12 +5,14 @@ from __future__ import annotations
 import csv
 from datetime import date
 
+import pyoxigraph as ox
 from test_compliance import SAMPLE_VIOLATIONS
 
-from service.compliance.validate import validate
+from service.compliance.validate import validate, working_copy_for
 from service.generate import generate, precision_recall, read_ground_truth
 from service.ingest.bootstrap import SAMPLE_DIR, init_store
 from service.ingest.rdf import load_files
+from service.namespaces import ID, PK
 from service.store import EmbeddedStore
 
 
@@ -33,4 +35,20 @@ def test_validation_finds_exactly_the_injected_breaches(tmp_path):
     truth = read_ground_truth(made.ground_truth)
     assert len(truth) == 2 * len(SAMPLE_VIOLATIONS)
     assert all(pr == (1.0, 1.0) for pr in precision_recall(found, truth).values())
+    # one partnership alone finds its share of the full run, from a cut that stays out of the other
+    # copy although both copies share councils, partner bodies and a joint committee
+    for p in sorted({p for f in run.findings for p in f.partnerships if "/c1-" in p}):
+        alone = validate(store, as_at=date(2026, 11, 22), partnership=p, save=False)
+        assert {f.key for f in alone.findings} == {f.key for f in run.findings if p in f.partnerships}, p
+    cut = working_copy_for(store, str(ID) + "partnership/c1-cumbria-strategic-partnership")
+    others = tuple(f"{ID}{kind}/c2-" for kind in ("appointment", "membership", "meeting"))
+    assert cut is not None and not [q for q in cut if q.subject.value.startswith(others)]
     store.close()
+
+
+def test_a_shared_joint_committee_keeps_one_set_of_seats(tmp_path):
+    made = generate(tmp_path / "gen", councils=3, partnerships_per_council=8, seed=1)
+    graph = ox.Store()
+    graph.load(path=str(made.register), format=ox.RdfFormat.TURTLE)
+    seats = {q.subject for q in graph.quads_for_pattern(None, ox.NamedNode(str(PK.seatsOn)), None, None)}
+    assert len(seats) == 7 and all("/seats/c" not in s.value for s in seats)

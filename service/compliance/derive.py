@@ -98,14 +98,17 @@ def partnership_of(store: ox.Store) -> dict[object, object]:
         for p, part in pairs(predicate):
             if p in owner:
                 owner.setdefault(part, owner[p])
-    # a joint committee's seats belong to the partnership it scrutinises (CAM-7); its meetings do not
-    # (the first one it scrutinises: a committee shared by many partnerships is read once per seat, not
-    # in full, which at 10,000 generated partnerships was 11 million steps)
+    # a joint committee's seats belong to the partnership it scrutinises (CAM-7); its meetings do not.
+    # A committee that scrutinises several belongs with the first of them by IRI: the first the store
+    # lists differs between the register and one partnership's cut, which then missed the seats
     scrutinises = _ox(PK.scrutinises)
+    chosen: dict[object, object] = {}
     for allocation, committee in pairs(PK.seatsOn):
-        first = next(store.quads_for_pattern(committee, scrutinises, None, ox.DefaultGraph()), None)  # type: ignore[arg-type]
-        if first is not None:
-            owner.setdefault(allocation, first.object)
+        if committee not in chosen:
+            scrutinised = (q.object for q in store.quads_for_pattern(committee, scrutinises, None, ox.DefaultGraph()))  # type: ignore[arg-type]
+            chosen[committee] = min(scrutinised, key=lambda p: p.value, default=None)  # type: ignore[attr-defined]
+        if chosen[committee] is not None:
+            owner.setdefault(allocation, chosen[committee])
     return owner
 
 
