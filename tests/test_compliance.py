@@ -325,3 +325,17 @@ def test_a_run_reads_its_data_from_the_cache_until_the_data_changes(tmp_path):
     assert mended.key not in {f.key for f in after.findings} and after.data_digest != first.data_digest
     assert copies() != kept and len(copies()) == 2
     s.close()
+
+
+def test_runs_share_the_compiled_shapes_but_not_their_terms(sample_store):
+    """Shapes are read and compiled once per process while unchanged; each run converts its own terms,
+    so a long-lived process does not keep every term of every run."""
+    from service.compliance import validate as module
+
+    shapes = module.read_shapes(sample_store)
+    assert module.read_shapes(sample_store) is shapes
+    one, two = module.compiled_engine(shapes), module.compiled_engine(shapes)
+    assert one is not two and one.checks is two.checks
+    validate(sample_store, as_at=AS_AT, partnership=ID + "partnership/cumbria-lrf", save=False)
+    kept = list(module._ENGINES.values())
+    assert len(kept) == 1 and kept[0].checks is one.checks and not kept[0]._terms

@@ -27,6 +27,7 @@ subquery sees `$this` only through what it projects.)
 
 from __future__ import annotations
 
+import copy
 import itertools
 import os
 import re
@@ -410,6 +411,12 @@ class Engine:
             for d in g.objects(holder, SH.declare)
         ]
         return self.prologue + "".join(sorted(declared))
+
+    def for_run(self) -> Engine:
+        """This engine with a term cache of its own, for one run: the compiled checks are shared."""
+        run = copy.copy(self)
+        run._terms = {}
+        return run
 
     def _term(self, term: object) -> Node:
         """The rdflib term for an Oxigraph one, converted once per run."""
