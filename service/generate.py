@@ -61,16 +61,11 @@ def _council_assessments(triples: list[ox.Triple]) -> frozenset[str]:
     a standard, say): every partnership it sits on shares them, as it shares the council; a copy of
     each for every copy of the sample would give a council thousands of the same assessment."""
     base = str(ID)
-
-    def shared(term: object) -> bool:
-        if not isinstance(term, ox.NamedNode) or not term.value.startswith(base):
-            return not isinstance(term, ox.BlankNode)  # literals and vocabulary
-        return term.value[len(base) :].startswith(SHARED) or "/" not in term.value[len(base) :]
-
+    rename = _renamer(0)  # what a copy leaves as it is is shared (blank nodes are renamed)
     subjects: dict[str, bool] = {}
     for t in triples:
         if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base + "assessment/"):
-            subjects[t.subject.value] = subjects.get(t.subject.value, True) and shared(t.object)
+            subjects[t.subject.value] = subjects.get(t.subject.value, True) and rename(t.object) == t.object
     return frozenset(iri[len(base) :] for iri, alone in subjects.items() if alone)
 
 

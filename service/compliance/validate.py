@@ -143,34 +143,27 @@ def read_shapes(store: Store) -> Graph:
         key: object = frozenset(stored)
     else:
         key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(SHAPES_DIR.glob("*.ttl")))
-    shapes = _SHAPES.get(key)
-    if shapes is None:
+    kept = _SHAPES.get(key)
+    if kept is None:
         shapes = graph_from_triples(stored)
         if not isinstance(key, frozenset):
             for path in sorted(SHAPES_DIR.glob("*.ttl")):
                 shapes.parse(path)
+        kept = (shapes, digest(shapes))
         _SHAPES.clear()  # one set of shapes at a time
-        _SHAPES[key] = shapes
-    return shapes
+        _SHAPES[key] = kept
+    return kept[0]
 
 
-_SHAPES: dict[object, Graph] = {}
+_SHAPES: dict[object, tuple[Graph, str]] = {}
+"""The shapes read_shapes last read, with their digest."""
 _NODE_SHAPE = ox.NamedNode(str(SH.NodeShape))
 _ENGINES: dict[str, Engine] = {}
 
 
 def shapes_digest(shapes: Graph) -> str:
-    """digest() of a shapes graph, remembered while read_shapes keeps the graph."""
-    kept = _DIGESTS.get(id(shapes))
-    if kept is None or kept[0] is not shapes:
-        kept = (shapes, digest(shapes))
-        if any(g is shapes for g in _SHAPES.values()):
-            _DIGESTS.clear()
-            _DIGESTS[id(shapes)] = kept
-    return kept[1]
-
-
-_DIGESTS: dict[int, tuple[Graph, str]] = {}
+    """digest() of a shapes graph, as read_shapes kept it when the graph is the one it keeps."""
+    return next((d for graph, d in _SHAPES.values() if graph is shapes), None) or digest(shapes)
 
 
 def compiled_engine(shapes: Graph) -> Engine:
