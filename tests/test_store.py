@@ -383,7 +383,7 @@ def test_a_large_write_into_a_new_graph_is_compacted_after(tmp_path, monkeypatch
 
     s = EmbeddedStore(tmp_path / "store")
     compacted = []
-    monkeypatch.setattr(s, "_compact", lambda: compacted.append(True))
+    monkeypatch.setattr(s, "_compact", lambda wait=True: compacted.append(wait))
     g, h = NamedNode("http://x/report"), NamedNode("http://x/small")
     p = NamedNode("http://x/p")
     many = [Quad(NamedNode(f"http://x/r{i}"), p, Literal(str(i)), g) for i in range(embedded.BULK_WRITE + 1)]
@@ -392,5 +392,68 @@ def test_a_large_write_into_a_new_graph_is_compacted_after(tmp_path, monkeypatch
     assert compacted == [] and s.quad_count() == len(many)
     monkeypatch.setattr(embedded, "COMPACT_AFTER", len(many) - 1)
     s.write_graphs([Quad(q.subject, q.predicate, q.object, h) for q in many], [h], derived=True)
-    assert compacted == [True] and s.quad_count() == 2 * len(many)
+    assert compacted == [False] and s.quad_count() == 2 * len(many)  # in the background
     s.close()
+
+
+class _SlowOptimize:
+    """An Oxigraph store whose optimize() waits until the test lets it go."""
+
+    def __init__(self, store, go) -> None:  # noqa: ANN001
+        self._inner, self.go = store, go
+
+    def __getattr__(self, name: str):  # noqa: ANN204
+        return getattr(self._inner, name)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+    def optimize(self) -> None:
+        assert self.go.wait(10)
+        self._inner.optimize()
+
+
+def test_a_compaction_in_the_background_answers_reads_and_holds_back_writes(tmp_path):
+    """A background compaction (after a run's report) leaves reads answered, makes the next write wait
+    until it ends, and keeps a marker in the cache directory while under way."""
+    import threading
+
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from service.store.embedded import COMPACTING_FILE
+
+    s = EmbeddedStore(tmp_path / "store")
+    p, g = NamedNode("http://x/p"), NamedNode("http://x/g")
+    s.write_graphs([Quad(NamedNode("http://x/a"), p, Literal("1"), g)], [g])
+    go = threading.Event()
+    s._store = _SlowOptimize(s._store, go)
+    s._compact(wait=False)
+    marker = s.cache_directory / COMPACTING_FILE
+    assert marker.exists() and s._compacting is not None and s._compacting.is_alive()
+    assert s.quad_count() == 1  # a read while it runs
+    h = NamedNode("http://x/h")
+    writer = threading.Thread(target=s.write_graphs, args=([Quad(NamedNode("http://x/b"), p, Literal("2"), h)], [h]))
+    writer.start()
+    writer.join(0.5)
+    assert writer.is_alive() and s.quad_count() == 1  # the write waits for the compaction
+    go.set()
+    writer.join(10)
+    assert not writer.is_alive() and s.quad_count() == 2 and not marker.exists()
+    s.close()
+
+
+def test_a_compaction_a_stopped_process_left_is_run_again_on_open(tmp_path, monkeypatch):
+    """The marker of a compaction that did not end makes the next open for writing compact (a read-only
+    open cannot)."""
+    from service.store import embedded
+
+    EmbeddedStore(tmp_path / "store").close()
+    (tmp_path / "store.cache").mkdir(exist_ok=True)
+    (tmp_path / "store.cache" / embedded.COMPACTING_FILE).touch()
+    calls = []
+    real = embedded.EmbeddedStore._compact
+    monkeypatch.setattr(embedded.EmbeddedStore, "_compact", lambda self, wait=True: calls.append(wait) or real(self))
+    EmbeddedStore(tmp_path / "store", read_only=True).close()
+    assert calls == []
+    EmbeddedStore(tmp_path / "store").close()
+    assert calls == [True] and not (tmp_path / "store.cache" / embedded.COMPACTING_FILE).exists()

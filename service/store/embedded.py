@@ -44,6 +44,9 @@ BULK_BATCH = 250_000
 (a 1.3 M-quad report at once raised a run's peak by 1 GiB)."""
 COMPACT_AFTER = 500_000
 """After a journalled change of more than this many quads, the store is compacted (EmbeddedStore._compact)."""
+COMPACTING_FILE = "compacting"
+"""In the store's cache directory: present from the start of a compaction to its end, so a compaction
+that a stopped process left unfinished is run again when the store is next opened for writing."""
 
 
 class _Following:
@@ -114,6 +117,7 @@ class EmbeddedStore:
             raise StoreError(f"cannot open the store at {path}: {exc}") from exc
         self.cache_directory = Path(str(location) + ".cache")
         """Beside the store: what runs keep of it (compliance.validate's run cache) and its version."""
+        self._compacting: threading.Thread | None = None
         if not read_only:
             self._recover()
 
@@ -125,6 +129,8 @@ class EmbeddedStore:
             self._store.remove_graph(graph)
         if finished or self._read_version() in (None, _CHANGING):  # a write died part-way, or none named the data
             self._changed()
+        if (self.cache_directory / COMPACTING_FILE).exists():  # a process stopped before its compaction ended
+            self._compact()
 
     def query(
         self,
@@ -148,6 +154,7 @@ class EmbeddedStore:
 
     def update(self, sparql: str) -> None:
         """Run a SPARQL update in one transaction (it may change any graph: the data's state is renamed)."""
+        self.settle()
         with self._changing_data(atomic=True):
             self._store.update(sparql, prefixes=PREFIXES)
 
@@ -299,6 +306,7 @@ class EmbeddedStore:
         """
         if fmt.supports_datasets:
             raise StoreError(f"{fmt.name} can name graphs; load it through write_graphs")
+        self.settle()
         if self.has_graph(graph):
             raise StoreError(f"graph {graph.value} already holds data")
         marker = Quad(graph, _LOADING, graph, _JOURNAL)
@@ -334,6 +342,7 @@ class EmbeddedStore:
         atomic extend, then the journal is applied. A crash before that extend leaves the store as it
         was; a crash after it is finished when the store is next opened for writing.
         """
+        self.settle()
         targets = {t.value: t for t in targets}
         quads, notes = list(quads), list(annotations)
         for q in quads:
@@ -381,7 +390,7 @@ class EmbeddedStore:
         self._store.extend(staged)
         self._apply_journal()
         if len(staged) > COMPACT_AFTER:
-            self._compact()
+            self._compact(wait=False)
 
     def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode]) -> None:
         """Add many quads, most of them to graphs that hold nothing yet (a validation run's report).
@@ -405,8 +414,9 @@ class EmbeddedStore:
             # partnerships), but looking up one node's triples does not: after a full run's report
             # (1.1 M quads) each lookup took 3 to 48 ms instead of 0.06 to 0.15 ms, and a one-
             # partnership run, which makes some 37,000 of them, 180 s instead of 1 s. Compacting
-            # (4 to 5 s there) puts lookups back to their speed.
-            self._compact()
+            # (4 to 5 s there) puts lookups back to their speed. It runs in a second thread
+            # (Oxigraph releases Python's lock), so the run returns while it goes on: see _compact.
+            self._compact(wait=False)
 
     def _drop_empty_journal(self) -> None:
         """Forget the journal graph's name once its markers are gone: Oxigraph keeps the name of a
@@ -414,14 +424,44 @@ class EmbeddedStore:
         if next(iter(self._store.quads_for_pattern(None, None, None, _JOURNAL)), None) is None:
             self._store.remove_graph(_JOURNAL)
 
-    def _compact(self) -> None:
+    def _compact(self, *, wait: bool = True) -> None:
         """Compact the store's files after a large journalled change or a large write into new graphs:
         the staging graphs written and dropped again, and the quads removed, leave deleted keys that
         every later read must skip, and bulk-written files slow down every lookup of one node.
         After one validation run of 10,000 partnerships (its entailments replaced through the
         journal), reading the register graph went from 20 s to more than 100 s, and compacting (5-8 s)
-        brought it back."""
-        self._store.optimize()
+        brought it back.
+
+        Without `wait`, the compaction runs in a second thread while the caller goes on: reads are
+        answered meanwhile, the next write and close() wait for it (settle), and a file in the cache
+        directory (COMPACTING_FILE) makes the next open for writing compact again if the process is
+        stopped first. It is not left to RocksDB: RocksDB compacts by itself only while a process
+        holds the store open for writing, and a CLI run closes it at once. Two bulk-written reports
+        left uncompacted made each lookup some 1,000 times slower for later read-only opens (a one-
+        partnership run at 10,000: 60 s instead of 0.2 s)."""
+        self.settle()
+        marker = self.cache_directory / COMPACTING_FILE
+        try:
+            self.cache_directory.mkdir(parents=True, exist_ok=True)
+            marker.touch()
+        except OSError:
+            pass  # without the marker, a compaction cut short is not redone: lookups stay slower
+
+        def compact() -> None:
+            self._store.optimize()
+            marker.unlink(missing_ok=True)
+
+        if wait:
+            compact()
+            return
+        self._compacting = threading.Thread(target=compact, name="partnerkg-compact")
+        self._compacting.start()
+
+    def settle(self) -> None:
+        """Wait for a compaction under way in the background (_compact) to end."""
+        if self._compacting is not None:
+            self._compacting.join()
+            self._compacting = None
 
     def _apply_journal(self) -> bool:
         """Finish a journalled change; safe to run again after a crash part-way through. True when
@@ -460,5 +500,6 @@ class EmbeddedStore:
         """Flush pending writes (a read-only store has none); the directory lock is released when
         the object is collected."""
         if not self.read_only:
+            self.settle()
             self._store.flush()
         del self._store
