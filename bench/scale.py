@@ -144,14 +144,19 @@ def step_validate(args: argparse.Namespace) -> dict:
     scores = precision_recall(found, read_ground_truth(Path(args.dir) / "gen" / "ground-truth.csv"))
     keys = sorted({"|".join(f.key) for f in run.findings})
     (Path(args.dir) / f"findings-{args.engine}.json").write_text(json.dumps(keys), encoding="utf-8")
-    # the store compacts itself only after journalled changes of more than 500,000 quads; compact here, outside
-    # the timings, so at every scale the steps after this one read a store at rest
+    # after a report of more than 500,000 quads the store compacts itself in a second thread, which the
+    # run does not wait for: the time it goes on after the run is reported beside the run's
+    start = time.perf_counter()
+    store.settle()
+    settled = time.perf_counter() - start
+    # compact here as well, outside the timings, so at every scale the steps after this one read a store at rest
     start = time.perf_counter()
     store._store.optimize()
     compacted = time.perf_counter() - start
     store.close()
     return {
         "compaction_seconds": compacted,
+        "background_compaction_seconds": settled,
         "first_seconds": first,
         "seconds": seconds,
         "findings": len(run.findings),
@@ -543,6 +548,13 @@ def targets(result: dict) -> list[dict]:
         ("load of the whole register", "< 30 s", r.get("load", {}).get("seconds"), lambda x: x < 30, "s"),
         ("full validation (first after a load)", "< 60 s", v.get("first_seconds"), lambda x: x < 60, "s"),
         ("full validation (again)", "< 60 s", v.get("seconds"), lambda x: x < 60, "s"),
+        (
+            "full validation (again), with the compaction it leaves running (which the CLI waits for)",
+            "< 60 s",
+            v["seconds"] + v.get("background_compaction_seconds", 0) if v.get("seconds") else None,
+            lambda x: x < 60,
+            "s",
+        ),
         (
             "full validation vs pyshacl-turbo" + (" (turbo stopped unfinished: at least)" if stopped else ""),
             ">= 2x faster",
