@@ -458,10 +458,13 @@ class EmbeddedStore:
         self._compacting.start()
 
     def settle(self) -> None:
-        """Wait for a compaction under way in the background (_compact) to end."""
-        if self._compacting is not None:
-            self._compacting.join()
-            self._compacting = None
+        """Wait for a compaction under way in the background (_compact) to end. The service writes from
+        several threads: a compaction another thread started meanwhile is not forgotten."""
+        thread = self._compacting
+        if thread is not None:
+            thread.join()
+            if self._compacting is thread:
+                self._compacting = None
 
     def _apply_journal(self) -> bool:
         """Finish a journalled change; safe to run again after a crash part-way through. True when
