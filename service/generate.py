@@ -127,21 +127,14 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
         writer = csv.writer(handle)
         writer.writerow(["obligation", "focus", "severity", "copy"])
         for copy in sorted(order):
+            rename = _renamer(copy, kept)  # a breach's focus is named in a copy as the copy names it
             for obligation, focus, severity in breaches:
-                writer.writerow([obligation, _focus_iri(focus, copy, kept), severity, copy])
+                writer.writerow([obligation, rename(ox.NamedNode(str(ID) + focus)).value, severity, copy])
     return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, copies * len(breaches), register, truth)
 
 
 def _is_shared(triple, rename) -> bool:
     return rename(triple.subject) == triple.subject and rename(triple.object) == triple.object
-
-
-def _focus_iri(focus: str, copy: int, kept: frozenset[str] = frozenset()) -> str:
-    """The focus node of a breach in one copy: the sample's IRI, renamed for the copy."""
-    kind, _, rest = focus.partition("/")
-    if focus.startswith(SHARED) or focus in kept:
-        return str(ID) + focus
-    return f"{ID}{kind}/c{copy}-{rest}"
 
 
 def read_ground_truth(path: Path) -> set[tuple[str, str]]:

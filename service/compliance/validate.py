@@ -142,7 +142,7 @@ def read_shapes(store: Store) -> Graph:
     if any(t.object == _NODE_SHAPE for t in stored):
         key: object = frozenset(stored)
     else:
-        key = tuple((p.name, p.stat().st_mtime_ns, p.stat().st_size) for p in sorted(SHAPES_DIR.glob("*.ttl")))
+        key = tuple((p.name, (st := p.stat()).st_mtime_ns, st.st_size) for p in sorted(SHAPES_DIR.glob("*.ttl")))
     kept = _SHAPES.get(key)
     if kept is None:
         shapes = graph_from_triples(stored)

@@ -409,13 +409,7 @@ class EmbeddedStore:
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
         self._drop_empty_journal()
-        if len(into_fresh) > COMPACT_AFTER:
-            # A scan of the register reads as fast after such a write as before (8 s at 10,000
-            # partnerships), but looking up one node's triples does not: after a full run's report
-            # (1.1 M quads) each lookup took 3 to 48 ms instead of 0.06 to 0.15 ms, and a one-
-            # partnership run, which makes some 37,000 of them, 180 s instead of 1 s. Compacting
-            # (4 to 5 s there) puts lookups back to their speed. It runs in a second thread
-            # (Oxigraph releases Python's lock), so the run returns while it goes on: see _compact.
+        if len(into_fresh) > COMPACT_AFTER:  # scans stay fast after it, lookups of one node do not: see _compact
             self._compact(wait=False)
 
     def _drop_empty_journal(self) -> None:
