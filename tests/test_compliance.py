@@ -339,3 +339,42 @@ def test_runs_share_the_compiled_shapes_but_not_their_terms(sample_store):
     validate(sample_store, as_at=AS_AT, partnership=ID + "partnership/cumbria-lrf", save=False)
     kept = list(module._ENGINES.values())
     assert len(kept) == 1 and kept[0].checks is one.checks and not kept[0]._terms
+
+
+def test_the_garbage_collector_is_held_off_during_runs_and_let_go_after(sample_store, monkeypatch):
+    """A run holds Python's cyclic collector off (its full collections cost seconds at scale) and lets
+    it go when the last run under way ends, also when a run fails; a collector someone else turned
+    off stays off."""
+    import gc
+
+    from service.compliance import validate as module
+
+    seen = []
+    inner = module.dated_values
+
+    def watching(*args, **kwargs):
+        seen.append(gc.isenabled())
+        return inner(*args, **kwargs)
+
+    monkeypatch.setattr(module, "dated_values", watching)
+    assert gc.isenabled()
+    validate(sample_store, as_at=AS_AT, save=False)
+    assert seen == [False] and gc.isenabled()
+
+    # two runs at once (the service's threads): the collector stays off until the second ends
+    with module.collector_paused():
+        with module.collector_paused():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+
+    with pytest.raises(module.ValidationError):
+        validate(sample_store, as_at=AS_AT, partnership=ID + "partnership/no-such-thing", save=False)
+    assert gc.isenabled()
+
+    gc.disable()
+    try:
+        validate(sample_store, as_at=AS_AT, save=False)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
