@@ -194,14 +194,26 @@ def derive(
     return out
 
 
+_DATE_TYPES = (str(XSD.date), str(XSD.dateTime))
+
+
 def _day(term: object) -> date | None:
     """The date of an xsd:date (or xsd:dateTime) literal, None for anything else."""
-    if not isinstance(term, ox.Literal) or term.datatype.value not in (str(XSD.date), str(XSD.dateTime)):
+    if not isinstance(term, ox.Literal) or term.datatype.value not in _DATE_TYPES:
         return None
     try:
         return date.fromisoformat(term.value[:10])
     except ValueError:
         return None
+
+
+class _Days(dict):
+    """_day of each literal, remembered: a run reads the same few hundred dates hundreds of thousands
+    of times (each meeting's date, each period's start)."""
+
+    def __missing__(self, term: object) -> date | None:
+        found = self[term] = _day(term)
+        return found
 
 
 def _rows(store: ox.Store, query: str) -> Iterator[ox.QuerySolution]:
@@ -210,18 +222,24 @@ def _rows(store: ox.Store, query: str) -> Iterator[ox.QuerySolution]:
 
 _TRUE = ox.Literal("true", datatype=ox.NamedNode(str(XSD.boolean)))
 _FALSE = ox.Literal("false", datatype=ox.NamedNode(str(XSD.boolean)))
+_INTEGER = ox.NamedNode(str(XSD.integer))
+_DATE = ox.NamedNode(str(XSD.date))
 
 
 def _bool(value: bool) -> ox.Literal:
     return _TRUE if value else _FALSE
 
 
-def _int(value: int) -> ox.Literal:
-    return ox.Literal(str(value), datatype=ox.NamedNode(str(XSD.integer)))
+class _Literals(dict):
+    """Literals made once per run and shared by every quad that has them (making one costs as much
+    as a dict lookup a hundred times over)."""
 
-
-def _date_literal(value: date) -> ox.Literal:
-    return ox.Literal(value.isoformat(), datatype=ox.NamedNode(str(XSD.date)))
+    def __missing__(self, value: int | date) -> ox.Literal:
+        if isinstance(value, date):
+            found = self[value] = ox.Literal(value.isoformat(), datatype=_DATE)
+        else:
+            found = self[value] = ox.Literal(str(value), datatype=_INTEGER)
+        return found
 
 
 def dated_values(
@@ -233,59 +251,58 @@ def dated_values(
     thresholds = thresholds or Thresholds()
     counting = Counting(thresholds.day_counting)
     out: list[ox.Quad] = []
+    append, quad = out.append, ox.Quad
     ns = {name: ox.NamedNode(str(PK[name])) for name in DATED}
-
-    def add(subject: object, name: str, value: ox.Literal | ox.NamedNode) -> None:
-        out.append(ox.Quad(subject, ns[name], value))  # type: ignore[arg-type]
+    days, literals = _Days(), _Literals()
 
     if run is not None:
         subject = ox.NamedNode(str(run))
-        out.append(ox.Quad(subject, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.ValidationRun))))
-        add(subject, "asAt", _date_literal(as_at))
+        append(quad(subject, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.ValidationRun))))
+        append(quad(subject, ns["asAt"], literals[as_at]))
 
     # partnerships in force as at the date
+    is_current = ns["isCurrent"]
+    closed_status = str(CODE["status-closed"])
     seen: set[object] = set()
-    for row in _rows(
+    for p, established, abolished, status in _rows(
         store,
         """SELECT ?p ?established ?abolished ?status WHERE { ?p a pk:Partnership .
         OPTIONAL { ?p pk:establishedOn ?established } OPTIONAL { ?p pk:abolishedOn ?abolished }
         OPTIONAL { ?p pk:partnershipStatus ?status } }""",
     ):
-        p = row["p"]
         if p in seen:
             continue
         seen.add(p)
-        established, abolished = _day(row["established"]), _day(row["abolished"])
-        closed = row["status"] is not None and row["status"].value == str(CODE["status-closed"])
-        alive = (
-            not closed and (established is None or established <= as_at) and (abolished is None or as_at < abolished)
-        )
-        add(p, "isCurrent", _bool(alive))
+        start, end = days[established], days[abolished]
+        closed = status is not None and status.value == closed_status
+        alive = not closed and (start is None or start <= as_at) and (end is None or as_at < end)
+        append(quad(p, is_current, _bool(alive)))
 
     # appointments and memberships current as at the date
     seen = set()
-    for row in _rows(
+    for m, start, end in _rows(
         store,
         """SELECT ?m ?start ?end WHERE { ?m org:memberDuring ?period .
         OPTIONAL { ?period time:hasBeginning/time:inXSDDate ?start }
         OPTIONAL { ?period time:hasEnd/time:inXSDDate ?end } }""",
     ):
-        if row["m"] in seen:
+        if m in seen:
             continue
-        seen.add(row["m"])
-        add(row["m"], "isCurrent", _bool(current(_day(row["start"]), _day(row["end"]), as_at)))
+        seen.add(m)
+        append(quad(m, is_current, _bool(current(days[start], days[end], as_at))))
 
     # assessments, reviews and reports in the review period; commitments for the current year
+    is_recent = ns["isRecent"]
     since = as_at - relativedelta(months=thresholds.review_months)
-    for row in _rows(store, "SELECT ?a ?day WHERE { ?a pk:assessmentDate ?day }"):
-        d = _day(row["day"])
+    for a, day in _rows(store, "SELECT ?a ?day WHERE { ?a pk:assessmentDate ?day }"):
+        d = days[day]
         if d is not None:
-            add(row["a"], "isRecent", _bool(since < d <= as_at))
+            append(quad(a, is_recent, _bool(since < d <= as_at)))
     this_year = financial_year(as_at)
-    for row in _rows(store, "SELECT ?c ?year WHERE { ?c pk:financialYear ?year }"):
-        add(row["c"], "isRecent", _bool(row["year"].value == this_year))
+    for c, year in _rows(store, "SELECT ?c ?year WHERE { ?c pk:financialYear ?year }"):
+        append(quad(c, is_recent, _bool(year.value == this_year)))
 
-    _meeting_values(store, add, as_at, thresholds, counting)
+    _meeting_values(store, out, ns, days, literals, as_at, thresholds, counting)
     return out
 
 
@@ -303,59 +320,81 @@ DATED = (
 )
 
 
-def _meeting_values(store: ox.Store, add, as_at: date, thresholds: Thresholds, counting: Counting) -> None:  # noqa: ANN001
+def _meeting_values(  # noqa: PLR0913
+    store: ox.Store,
+    out: list[ox.Quad],
+    ns: dict[str, ox.NamedNode],
+    days: _Days,
+    literals: _Literals,
+    as_at: date,
+    thresholds: Thresholds,
+    counting: Counting,
+) -> None:
     nations: dict[object, str] = {}
-    for row in _rows(store, "SELECT ?council ?nation WHERE { ?council pk:nation ?nation }"):
-        code = NATION_CODES.get(URIRef(row["nation"].value)) if isinstance(row["nation"], ox.NamedNode) else None
+    for council, nation in _rows(store, "SELECT ?council ?nation WHERE { ?council pk:nation ?nation }"):
+        code = NATION_CODES.get(URIRef(nation.value)) if isinstance(nation, ox.NamedNode) else None
         if code:
-            nations.setdefault(row["council"], code)
+            nations.setdefault(council, code)
     councils: dict[object, list[object]] = defaultdict(list)  # each partnership's framework councils
-    for row in _rows(
+    for p, publisher, successor in _rows(
         store,
         """SELECT ?p ?publisher ?successor WHERE { ?p pk:subjectToFramework ?scheme . ?scheme dcterms:publisher ?publisher .
         OPTIONAL { ?change org:originalOrganization ?publisher ; org:resultingOrganization ?successor } }""",
     ):
-        found = councils[row["p"]]
-        for council in (row["publisher"], row["successor"]):
+        found = councils[p]
+        for council in (publisher, successor):
             if council is not None and council not in found:
                 found.append(council)
     officers: dict[object, set[tuple[object, object]]] = defaultdict(set)
-    for row in _rows(
+    for meeting, person, org in _rows(
         store,
         """SELECT ?meeting ?person ?org WHERE { ?attendance a pk:Attendance ; pk:atMeeting ?meeting ; pk:attendee ?person .
         ?person a pk:Officer . OPTIONAL { ?attendance pk:onBehalfOf ?org } }""",
     ):
-        officers[row["meeting"]].add((row["person"], row["org"]))
+        officers[meeting].add((person, org))
+    append, quad = out.append, ox.Quad
+    latest_agenda, clear_days, due_date, minutes_days, overdue_, attending_, exceeded = (
+        ns[name]
+        for name in (
+            "latestAgendaDate",
+            "agendaClearDays",
+            "minutesDueDate",
+            "minutesDays",
+            "minutesOverdue",
+            "councilOfficersAttending",
+            "officerLimitExceeded",
+        )
+    )
+    notice, within, limit = thresholds.agenda_notice_days, thresholds.minutes_days, thresholds.officer_limit
     calendars: dict[str, Calendar] = {}
     seen: set[object] = set()
-    for row in _rows(
+    for meeting, day, p, agenda, minutes in _rows(
         store,
         """SELECT ?meeting ?day ?p ?agenda ?minutes WHERE { ?meeting pk:meetingDate ?day .
         OPTIONAL { ?meeting pk:forPartnership ?p } OPTIONAL { ?meeting pk:agenda/dcterms:issued ?agenda }
         OPTIONAL { ?meeting pk:minutes/dcterms:issued ?minutes } }""",
     ):
-        meeting = row["meeting"]
-        held = _day(row["day"])
+        held = days[day]
         if held is None or meeting in seen:
             continue
         seen.add(meeting)
-        framework_councils = councils.get(row["p"], []) if row["p"] is not None else []
+        framework_councils = councils.get(p, []) if p is not None else []
         nation = next((nations[c] for c in framework_councils if c in nations), "ENG")
         calendar = calendars.get(nation) or calendars.setdefault(nation, Calendar(nation, counting))
-        add(meeting, "latestAgendaDate", _date_literal(calendar.latest_before(held, thresholds.agenda_notice_days)))
-        agenda_day = _day(row["agenda"])
+        append(quad(meeting, latest_agenda, literals[calendar.latest_before(held, notice)]))
+        agenda_day = days[agenda]
         if agenda_day is not None:
-            add(meeting, "agendaClearDays", _int(calendar.clear_days_between(agenda_day, held)))
-        due = calendar.deadline_after(held, thresholds.minutes_days)
-        add(meeting, "minutesDueDate", _date_literal(due))
-        minutes_day = _day(row["minutes"])
+            append(quad(meeting, clear_days, literals[calendar.clear_days_between(agenda_day, held)]))
+        due = calendar.deadline_after(held, within)
+        append(quad(meeting, due_date, literals[due]))
+        minutes_day = days[minutes]
         if minutes_day is not None:
-            add(meeting, "minutesDays", _int(calendar.days_after(held, minutes_day)))
+            append(quad(meeting, minutes_days, literals[calendar.days_after(held, minutes_day)]))
             overdue = minutes_day > due or minutes_day < held
         else:
             overdue = as_at > due
-        add(meeting, "minutesOverdue", _bool(overdue))
+        append(quad(meeting, overdue_, _bool(overdue)))
         if meeting in officers:
             attending = {person for person, org in officers[meeting] if org in framework_councils}
-            add(meeting, "councilOfficersAttending", _int(len(attending)))
-            add(meeting, "officerLimitExceeded", _bool(len(attending) > thresholds.officer_limit))
+            append(quad(meeting, attending_, literals[len(attending)]))
+            append(quad(meeting, exceeded, _bool(len(attending) > limit)))
