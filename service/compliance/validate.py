@@ -775,32 +775,29 @@ def _findings(
 ) -> list[tuple[Result, Finding]]:
     """Each SHACL result as a Finding, paired with the result it came from, sorted by partnership."""
     labels = Labels(data)
-    obligations: dict[Node, URIRef | None] = {}
-    general: dict[Node, set[str]] = {}
+    cited: dict[Node, _Cited] = {}  # what each shape's findings cite, worked out once per shape
     paths: dict[tuple[int, Node | None], str] = {}
     findings = []
     for result in results:
         shape, focus, value = result.shape, result.focus, result.value
-        if shape not in obligations:
-            obligations[shape] = obligation_of(shapes, shape)
-            general[shape] = {str(m) for m in shapes.objects(shape, SH.message)}
-        obligation = obligations[shape]
+        cites = cited.get(shape)
+        if cites is None:
+            cites = cited[shape] = _cites(shapes, shape, labels)
         where = result.paths if result.paths is not None else shapes
         if (id(where), result.path) not in paths:
             paths[(id(where), result.path)] = _path_text(where, result.path)
-        scheme = labels.value(obligation, SKOS.inScheme) if obligation is not None else None
-        partnerships = attribution.partnerships(focus, scheme)  # type: ignore[arg-type]
-        raw = _message(result, general[shape])
+        partnerships = attribution.partnerships(focus, cites.scheme)  # type: ignore[arg-type]
+        raw = _message(result, cites.general)
         findings.append(
             (
                 result,
                 Finding(
-                    obligation=str(labels.value(obligation, SKOS.notation) or ""),
-                    obligation_text=str(labels.value(obligation, SKOS.definition) or ""),
-                    document=labels(scheme),
-                    seed=str(labels.value(scheme, PK.sourceFile) or ""),
-                    clause=str(labels.value(obligation, PK.clause) or ""),
-                    council=labels(labels.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+                    obligation=cites.obligation,
+                    obligation_text=cites.obligation_text,
+                    document=cites.document,
+                    seed=cites.seed,
+                    clause=cites.clause,
+                    council=cites.council,
                     severity=SEVERITIES.get(result.severity, "Violation"),
                     focus=str(focus),
                     focus_label=_focus_label(data, focus),
@@ -810,12 +807,43 @@ def _findings(
                     value="" if value is None or value == focus else str(value),
                     value_label="" if value is None or value == focus else labels(value),
                     message=render(raw, data, focus, value, thresholds),
-                    shape=str(shape) if isinstance(shape, URIRef) else str(obligation or ""),
+                    shape=str(shape) if isinstance(shape, URIRef) else cites.iri,
                 ),
             )
         )
     findings.sort(key=lambda pair: (pair[1].partnership_labels, pair[1].obligation, pair[1].focus, pair[1].value))
     return findings
+
+
+@dataclass(frozen=True)
+class _Cited:
+    """What every finding of one shape cites: its obligation, document, clause and council."""
+
+    iri: str
+    scheme: Node | None
+    general: set[str]
+    obligation: str
+    obligation_text: str
+    document: str
+    seed: str
+    clause: str
+    council: str
+
+
+def _cites(shapes: Graph, shape: Node, labels: Labels) -> _Cited:
+    obligation = obligation_of(shapes, shape)
+    scheme = labels.value(obligation, SKOS.inScheme) if obligation is not None else None
+    return _Cited(
+        iri=str(obligation or ""),
+        scheme=scheme,
+        general={str(m) for m in shapes.objects(shape, SH.message)},
+        obligation=str(labels.value(obligation, SKOS.notation) or ""),
+        obligation_text=str(labels.value(obligation, SKOS.definition) or ""),
+        document=labels(scheme),
+        seed=str(labels.value(scheme, PK.sourceFile) or ""),
+        clause=str(labels.value(obligation, PK.clause) or ""),
+        council=labels(labels.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+    )
 
 
 class Labels:
@@ -861,14 +889,18 @@ def _focus_label(data: Graph, focus: Node) -> str:
     return cache[key]
 
 
+_A, _MEETING, _MEETING_OF, _MEETING_DATE = RDF.type, PK.Meeting, PK.meetingOf, PK.meetingDate
+_APPOINTMENT, _MEMBER, _ROLE, _ORGANIZATION = PK.Appointment, ORG.member, ORG.role, ORG.organization
+
+
 def _describe(data: Graph, focus: Node) -> str:
-    if (focus, RDF.type, PK.Meeting) in data:
-        body = label(data, data.value(focus, PK.meetingOf))
-        return f"{body} meeting, {data.value(focus, PK.meetingDate)}"
-    if (focus, RDF.type, PK.Appointment) in data:
-        person = label(data, data.value(focus, ORG.member))
-        role = label(data, data.value(focus, ORG.role))
-        return f"{person}, {role}, {label(data, data.value(focus, ORG.organization))}"
+    if (focus, _A, _MEETING) in data:
+        body = label(data, data.value(focus, _MEETING_OF))
+        return f"{body} meeting, {data.value(focus, _MEETING_DATE)}"
+    if (focus, _A, _APPOINTMENT) in data:
+        person = label(data, data.value(focus, _MEMBER))
+        role = label(data, data.value(focus, _ROLE))
+        return f"{person}, {role}, {label(data, data.value(focus, _ORGANIZATION))}"
     return label(data, focus)
 
 
