@@ -86,20 +86,23 @@ def scorecard(
     partnerships = sorted(data.subjects(RDF.type, PK.Partnership))
     if run.scope.startswith("partnership "):
         partnerships = [p for p in partnerships if str(p) == run.scope.split(" ", 1)[1]]
+    names = {scheme: label(data, scheme) for _, scheme in obligations}  # each framework's, once
+    nowhere: set[str] = set()
     for p in partnerships:
+        key = str(p)
         frameworks = set(data.objects(p, PK.subjectToFramework))
         rows: dict[str, dict[str, str]] = {}
         for notation, scheme in obligations:
-            if scheme not in frameworks or notation not in checked and (notation, str(p)) not in breached:
-                status = "not applicable" if scheme not in frameworks else "no evidence"
-            elif (notation, str(p)) in breached:
+            if scheme not in frameworks:
+                status = "not applicable"
+            elif (notation, key) in breached:
                 status = "not met"
-            elif str(p) in checked.get(notation, ()):
+            elif key in checked.get(notation, nowhere):
                 status = "met"
             else:
                 status = "no evidence"
-            rows[notation] = {"status": status, "framework": label(data, scheme)}
-        card[str(p)] = {"label": label(data, p), "obligations": rows}  # type: ignore[dict-item]
+            rows[notation] = {"status": status, "framework": names[scheme]}
+        card[key] = {"label": label(data, p), "obligations": rows}  # type: ignore[dict-item]
     return card
 
 
