@@ -137,6 +137,11 @@ def step_validate(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     run = validate(store, as_at=AS_AT, save=True, engine=args.engine)  # the first after the load
     first = time.perf_counter() - start
+    # the compaction the first run left going is waited for before the second starts, as the CLI
+    # waits for it before it exits: the second run does not share the cores with it
+    start = time.perf_counter()
+    store.settle()
+    first_settled = time.perf_counter() - start
     start = time.perf_counter()
     validate(store, as_at=AS_AT, save=True, engine=args.engine)  # the entailments are kept by then
     seconds = time.perf_counter() - start
@@ -157,6 +162,7 @@ def step_validate(args: argparse.Namespace) -> dict:
     return {
         "compaction_seconds": compacted,
         "background_compaction_seconds": settled,
+        "first_background_compaction_seconds": first_settled,
         "first_seconds": first,
         "seconds": seconds,
         "findings": len(run.findings),
@@ -164,6 +170,23 @@ def step_validate(args: argparse.Namespace) -> dict:
         "recall": min(r for _, r in scores.values()),
         "obligations_scored": len(scores),
     }
+
+
+def step_validate_again(args: argparse.Namespace) -> dict:
+    """A full run in a process of its own on the store the first runs left, as `partnerkg validate`
+    runs every night: the same run in the process that made the first (step validate) is slower by
+    5-10 s at 10,000 partnerships, the memory the first run freed being handed out again piecemeal."""
+    from service.compliance.validate import validate
+
+    store = _store(args)
+    start = time.perf_counter()
+    run = validate(store, as_at=AS_AT, save=True, engine=args.engine)
+    seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    store.settle()
+    settled = time.perf_counter() - start
+    store.close()
+    return {"seconds": seconds, "background_compaction_seconds": settled, "findings": len(run.findings)}
 
 
 def step_turbo(args: argparse.Namespace) -> dict:
@@ -450,6 +473,7 @@ STEPS = {
     "bare_load": step_bare_load,
     "rdflib_load": step_rdflib_load,
     "validate": step_validate,
+    "validate_again": step_validate_again,
     "turbo": step_turbo,
     "revalidate": step_revalidate,
     "reasoning": step_reasoning,
@@ -503,6 +527,7 @@ def measure(n: int, options: argparse.Namespace) -> dict:
         out["rdflib_load"] = run_step("rdflib_load", directory, n, options, long) if n <= 10_000 else {"skipped": True}
         out["reasoning"] = run_step("reasoning", directory, n, options, long)
         out["validate"] = run_step("validate", directory, n, options, long, engine="sparql")
+        out["validate_again"] = run_step("validate_again", directory, n, options, long, engine="sparql")
         out["turbo"] = run_step("turbo", directory, n, options, options.turbo_timeout, engine="plain")
         if n <= 100:  # pySHACL evaluates each SPARQL constraint once per focus node in rdflib: minutes at 100
             out["pyshacl"] = run_step("validate", directory, n, options, options.pyshacl_timeout, engine="pyshacl")
@@ -537,7 +562,7 @@ def _f_or_stopped(step: dict) -> str:
 def targets(result: dict) -> list[dict]:
     """The issue's targets at the largest measured scale, each with the figure beside it."""
     r = result
-    v, t = r.get("validate", {}), r.get("turbo", {})
+    v, t, again = r.get("validate", {}), r.get("turbo", {}), r.get("validate_again", {})
     stopped = _stopped_after(t) is not None
     turbo_seconds = _stopped_after(t) if stopped else t.get("seconds")
     q = r.get("queries", {})
@@ -547,11 +572,33 @@ def targets(result: dict) -> list[dict]:
     rows = [
         ("load of the whole register", "< 30 s", r.get("load", {}).get("seconds"), lambda x: x < 30, "s"),
         ("full validation (first after a load)", "< 60 s", v.get("first_seconds"), lambda x: x < 60, "s"),
-        ("full validation (again)", "< 60 s", v.get("seconds"), lambda x: x < 60, "s"),
+        (
+            "full validation (first after a load), with the compaction it leaves running",
+            "< 60 s",
+            v["first_seconds"] + v["first_background_compaction_seconds"]
+            if v.get("first_seconds") and "first_background_compaction_seconds" in v
+            else None,
+            lambda x: x < 60,
+            "s",
+        ),
+        (
+            "full validation (again, in a process of its own, as the CLI runs it)",
+            "< 60 s",
+            again.get("seconds"),
+            lambda x: x < 60,
+            "s",
+        ),
         (
             "full validation (again), with the compaction it leaves running (which the CLI waits for)",
             "< 60 s",
-            v["seconds"] + v.get("background_compaction_seconds", 0) if v.get("seconds") else None,
+            again["seconds"] + again.get("background_compaction_seconds", 0) if again.get("seconds") else None,
+            lambda x: x < 60,
+            "s",
+        ),
+        (
+            "full validation (again, in the process that ran the first, as the service runs them)",
+            "< 60 s",
+            v.get("seconds"),
             lambda x: x < 60,
             "s",
         ),
@@ -644,7 +691,7 @@ def markdown(results: dict) -> str:
                     _f(r.get("bare_load", {}).get("seconds"), 1, " s"),
                     _f(r.get("rdflib_load", {}).get("seconds"), 1, " s"),
                     _f(r.get("reasoning", {}).get("seconds"), 2, " s"),
-                    f"{_f(v.get('first_seconds'), 1)} / {_f(v.get('seconds'), 1)} s",
+                    f"{_f(v.get('first_seconds'), 1)} / {_f(r.get('validate_again', v).get('seconds'), 1)} s",
                     _f(v.get("peak_mib"), 0, " MiB"),
                     _f_or_stopped(r.get("turbo", {})),
                     _f_or_stopped(r.get("pyshacl", {})),
