@@ -43,7 +43,8 @@ BULK_BATCH = 250_000
 """The bulk loader is given this many quads at a time: it holds each batch's index entries in memory
 (a 1.3 M-quad report at once raised a run's peak by 1 GiB)."""
 COMPACT_AFTER = 500_000
-"""After a journalled change of more than this many quads, the store is compacted (EmbeddedStore._compact)."""
+"""After a journalled change of more than this many quads, the store is compacted (EmbeddedStore._compact),
+as it is after every bulk write."""
 COMPACTING_FILE = "compacting"
 """In the store's cache directory: present from the start of a compaction to its end, so a compaction
 that a stopped process left unfinished is run again when the store is next opened for writing."""
@@ -409,8 +410,8 @@ class EmbeddedStore:
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
         self._drop_empty_journal()
-        if len(into_fresh) > COMPACT_AFTER:  # scans stay fast after it, lookups of one node do not: see _compact
-            self._compact(wait=False)
+        # scans stay fast after a bulk write, lookups of one node do not, whatever its size: see _compact
+        self._compact(wait=False)
 
     def _drop_empty_journal(self) -> None:
         """Forget the journal graph's name once its markers are gone: Oxigraph keeps the name of a
@@ -421,7 +422,9 @@ class EmbeddedStore:
     def _compact(self, *, wait: bool = True) -> None:
         """Compact the store's files after a large journalled change or a large write into new graphs:
         the staging graphs written and dropped again, and the quads removed, leave deleted keys that
-        every later read must skip, and bulk-written files slow down every lookup of one node.
+        every later read must skip, and bulk-written files slow down every lookup of one node, even
+        a small write's: at 1,000 partnerships one report of 120,000 quads left uncompacted made the
+        one-partnership runs after it 0.13 s (median) and 0.7 s (slowest) instead of 0.05 and 0.17 s.
         After one validation run of 10,000 partnerships (its entailments replaced through the
         journal), reading the register graph went from 20 s to more than 100 s, and compacting (5-8 s)
         brought it back.
