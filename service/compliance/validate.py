@@ -205,7 +205,8 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
             text = triples.serialize(format=nt) if hasattr(triples, "serialize") else ox.serialize(triples, format=nt)
             _keep(store, "entailed-", name, text)  # type: ignore[arg-type]
     if text is not None:
-        work.extend(ox.parse(text, format=nt, rename_blank_nodes=False))  # type: ignore[arg-type]
+        # Oxigraph wrote the text (the cache's copy, or the store's answer): its IRIs need no second check
+        work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
         return
     entailed = entailed_triples(work)
     work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in entailed)
@@ -400,7 +401,9 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
     if directory is not None and (directory / name).is_file():
         with concurrent.futures.ThreadPoolExecutor(1) as pool:
             hashing = pool.submit(_file_digest, directory / name)  # hashing releases Python's lock too
-            work.extend(ox.parse(path=directory / name, format=nt, rename_blank_nodes=False))  # labels kept
+            # labels kept; Oxigraph wrote the copy from the store, so its IRIs are not checked again (2 s
+            # of 10 at 10,000 partnerships)
+            work.extend(ox.parse(path=directory / name, format=nt, rename_blank_nodes=False, lenient=True))
             hasher = hashing.result()
     elif hasattr(store, "copy_graphs_into"):
         # an embedded store writes the graphs itself while this thread parses them (and keeps the copy)

@@ -248,7 +248,8 @@ class EmbeddedStore:
         writer.start()
         try:
             try:
-                work.extend(parse(reader, RdfFormat.N_TRIPLES, rename_blank_nodes=False))  # keeps their labels
+                # keeps their labels; Oxigraph wrote the text from its own store, so IRIs are not checked again
+                work.extend(parse(reader, RdfFormat.N_TRIPLES, rename_blank_nodes=False, lenient=True))
             finally:
                 writer.join()
                 reader.close()
