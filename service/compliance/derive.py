@@ -353,18 +353,8 @@ def _meeting_values(  # noqa: PLR0913
     ):
         officers[meeting].add((person, org))
     append, quad = out.append, ox.Quad
-    latest_agenda, clear_days, due_date, minutes_days, overdue_, attending_, exceeded = (
-        ns[name]
-        for name in (
-            "latestAgendaDate",
-            "agendaClearDays",
-            "minutesDueDate",
-            "minutesDays",
-            "minutesOverdue",
-            "councilOfficersAttending",
-            "officerLimitExceeded",
-        )
-    )
+    # the meeting values, in DATED's order
+    latest_agenda, clear_days, due_date, minutes_days, overdue_, attending_, exceeded = (ns[n] for n in DATED[3:])
     notice, within, limit = thresholds.agenda_notice_days, thresholds.minutes_days, thresholds.officer_limit
     calendars: dict[str, Calendar] = {}
     seen: set[object] = set()

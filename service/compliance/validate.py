@@ -795,12 +795,7 @@ def _findings(
             (
                 result,
                 Finding(
-                    obligation=cites.obligation,
-                    obligation_text=cites.obligation_text,
-                    document=cites.document,
-                    seed=cites.seed,
-                    clause=cites.clause,
-                    council=cites.council,
+                    **cites.fields,
                     severity=SEVERITIES.get(result.severity, "Violation"),
                     focus=str(focus),
                     focus_label=_focus_label(data, focus),
@@ -820,17 +815,13 @@ def _findings(
 
 @dataclass(frozen=True)
 class _Cited:
-    """What every finding of one shape cites: its obligation, document, clause and council."""
+    """What every finding of one shape cites: its obligation, document, clause and council (`fields`,
+    the Finding's fields of those names)."""
 
     iri: str
     scheme: Node | None
     general: set[str]
-    obligation: str
-    obligation_text: str
-    document: str
-    seed: str
-    clause: str
-    council: str
+    fields: dict[str, str]
 
 
 def _cites(shapes: Graph, shape: Node, labels: Labels) -> _Cited:
@@ -840,12 +831,14 @@ def _cites(shapes: Graph, shape: Node, labels: Labels) -> _Cited:
         iri=str(obligation or ""),
         scheme=scheme,
         general={str(m) for m in shapes.objects(shape, SH.message)},
-        obligation=str(labels.value(obligation, SKOS.notation) or ""),
-        obligation_text=str(labels.value(obligation, SKOS.definition) or ""),
-        document=labels(scheme),
-        seed=str(labels.value(scheme, PK.sourceFile) or ""),
-        clause=str(labels.value(obligation, PK.clause) or ""),
-        council=labels(labels.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+        fields={
+            "obligation": str(labels.value(obligation, SKOS.notation) or ""),
+            "obligation_text": str(labels.value(obligation, SKOS.definition) or ""),
+            "document": labels(scheme),
+            "seed": str(labels.value(scheme, PK.sourceFile) or ""),
+            "clause": str(labels.value(obligation, PK.clause) or ""),
+            "council": labels(labels.value(scheme, DCTERMS.publisher)) if scheme is not None else "",
+        },
     )
 
 
