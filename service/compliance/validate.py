@@ -605,6 +605,7 @@ class _CollectorPause:
 collector_paused = _CollectorPause()
 
 
+@collector_paused()
 def validate(
     store: Store,
     *,
@@ -617,20 +618,8 @@ def validate(
 ) -> Run:
     """Validate the store's data as at a date (today by default) and, with save, keep the run.
     `engine` is "sparql" (the shapes run as SPARQL on Oxigraph, engine.py) or "pyshacl" (the
-    reference); the first falls back to the second for shapes it does not cover."""
-    with collector_paused():
-        return _validate(store, as_at, thresholds, partnership, framework, save, engine)
-
-
-def _validate(
-    store: Store,
-    as_at: date | None,
-    thresholds: Thresholds | None,
-    partnership: str | None,
-    framework: str | None,
-    save: bool,
-    engine: str,
-) -> Run:
+    reference); the first falls back to the second for shapes it does not cover. The garbage
+    collector is held off while it runs (collector_paused)."""
     started = datetime.now(UTC)
     as_at = as_at or started.date()
     thresholds = thresholds or Thresholds()

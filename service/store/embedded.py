@@ -421,7 +421,7 @@ class EmbeddedStore:
             self._store.remove_graph(_JOURNAL)
 
     def _compact(self, *, wait: bool = True) -> None:
-        """Compact the store's files after a large journalled change or a large write into new graphs:
+        """Compact the store's files after a large journalled change or any bulk write into new graphs:
         the staging graphs written and dropped again, and the quads removed, leave deleted keys that
         every later read must skip, and bulk-written files slow down every lookup of one node, even
         a small write's: at 1,000 partnerships one report of 120,000 quads left uncompacted made the
