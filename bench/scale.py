@@ -532,7 +532,12 @@ def measure(n: int, options: argparse.Namespace) -> dict:
         out["reasoning"] = run_step("reasoning", directory, n, options, long)
         out["validate"] = run_step("validate", directory, n, options, long, engine="sparql")
         out["validate_again"] = run_step("validate_again", directory, n, options, long, engine="sparql")
-        out["turbo"] = run_step("turbo", directory, n, options, options.turbo_timeout, engine="plain")
+        # the anchor is set at 10,000; beyond, pyshacl-turbo would want more memory than the machine has
+        out["turbo"] = (
+            run_step("turbo", directory, n, options, options.turbo_timeout, engine="plain")
+            if n <= TARGET_SCALE
+            else {"skipped": True}
+        )
         if n <= 100:  # pySHACL evaluates each SPARQL constraint once per focus node in rdflib: minutes at 100
             out["pyshacl"] = run_step("validate", directory, n, options, options.pyshacl_timeout, engine="pyshacl")
             same = [directory / f"findings-{e}.json" for e in ("sparql", "pyshacl")]
@@ -563,8 +568,18 @@ def _f_or_stopped(step: dict) -> str:
     return f"> {limit:.0f} s (stopped)" if limit is not None else _f(step.get("seconds"), 1, " s")
 
 
+TARGET_SCALE = 10_000
+"""The issue sets its targets at 10,000 partnerships (about 3 million triples); 40,000 is measured
+when asked, for the record."""
+
+
+def target_scale(scales: dict) -> str:
+    """The key of the scale the targets are read at: 10,000 when measured, else the largest."""
+    return str(TARGET_SCALE) if str(TARGET_SCALE) in scales else max(scales, key=int)
+
+
 def targets(result: dict) -> list[dict]:
-    """The issue's targets at the largest measured scale, each with the figure beside it."""
+    """The issue's targets at the scale they are set for (target_scale), each with the figure beside it."""
     r = result
     v, t, again = r.get("validate", {}), r.get("turbo", {}), r.get("validate_again", {})
     stopped = _stopped_after(t) is not None
@@ -710,11 +725,11 @@ def markdown(results: dict) -> str:
             )
             + " |"
         )
-    largest = max(results["scales"], key=int)
-    r = results["scales"][largest]
+    at = target_scale(results["scales"])
+    r = results["scales"][at]
     lines += [
         "",
-        f"Saved queries at {int(largest):,} partnerships, median ms (partnerkg / bare pyoxigraph / through HTTP):",
+        f"Saved queries at {int(at):,} partnerships, median ms (partnerkg / bare pyoxigraph / through HTTP):",
         "",
     ]
     lines += ["| query | partnerkg | bare engine | ratio | HTTP |", "|---|---|---|---|---|"]
@@ -730,7 +745,7 @@ def markdown(results: dict) -> str:
         )
     lines += [
         "",
-        f"Targets at {int(largest):,} partnerships:",
+        f"Targets at {int(at):,} partnerships:",
         "",
         "| target | goal | measured | met |",
         "|---|---|---|---|",
@@ -790,7 +805,7 @@ def main() -> None:
     options = parser.parse_args()
     if options.report_only:
         results = json.loads(options.out.read_text(encoding="utf-8"))
-        results["targets"] = targets(results["scales"][max(results["scales"], key=int)])
+        results["targets"] = targets(results["scales"][target_scale(results["scales"])])
         options.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
         write_doc(options.doc, markdown(results))
         return
@@ -806,7 +821,7 @@ def main() -> None:
     for n in scales:
         print(f"{n:,} partnerships", file=sys.stderr, flush=True)
         results["scales"][str(n)] = measure(n, options)
-        results["targets"] = targets(results["scales"][max(results["scales"], key=int)])
+        results["targets"] = targets(results["scales"][target_scale(results["scales"])])
         options.out.write_text(json.dumps(results, indent=2, default=str) + "\n", encoding="utf-8")
     write_doc(options.doc, markdown(results))
     print(markdown(results))
