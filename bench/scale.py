@@ -276,6 +276,12 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         validate(store, as_at=AS_AT, partnership=iri, save=False)
         worst = {"partnership": iri, "nodes": int(heaviest["n"].value), "seconds": time.perf_counter() - start}  # type: ignore[index]
+        again = []  # and again, its blocks now in the store's caches, as a serving process would have them
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            validate(store, as_at=AS_AT, partnership=iri, save=False)
+            again.append(time.perf_counter() - start)
+        worst["warm_seconds"] = statistics.median(again)
         start = time.perf_counter()
         cut = working_copy_for(store, iri)
         worst["entailments_seconds"] = (time.perf_counter() - start) + timed(entailed_triples, cut)
@@ -654,6 +660,13 @@ def targets(result: dict) -> list[dict]:
             "one-partnership re-validation, the partnership most nodes belong to",
             "< 0.25 s",
             r.get("revalidate", {}).get("heaviest", {}).get("seconds"),
+            lambda x: x < 0.25,
+            "s",
+        ),
+        (
+            "the same, run again (median of --repeats runs; what it reads is in the store's caches by then)",
+            "< 0.25 s",
+            r.get("revalidate", {}).get("heaviest", {}).get("warm_seconds"),
             lambda x: x < 0.25,
             "s",
         ),
