@@ -10,6 +10,7 @@ import pytest
 
 from service import create_app
 from service.compliance.validate import validate
+from service.namespaces import ID
 from service.queries.saved import saved_queries
 from service.settings import Settings
 
@@ -80,6 +81,16 @@ def test_saved_queries_answer_the_questions(web):
         "Cumbria Local Enterprise Partnership",
         "Cumbria Local Resilience Forum",
     }
+    shared = {r["name"]["value"]: int(r["shared"]["value"]) for r in rows("partnerships-sharing-members")}
+    assert shared == {  # Cambridgeshire Together's: the county and the city council, not itself
+        "Greater Cambridge Partnership": 2,
+        "Cambridge Community Safety Partnership": 1,
+        "Cambridgeshire and Peterborough Local Resilience Forum": 1,
+    }
+    csp = str(ID) + "partnership/cambridge-community-safety-partnership"
+    assert {
+        r["name"]["value"]: int(r["shared"]["value"]) for r in rows("partnerships-sharing-members", partnership=csp)
+    }["Cambridgeshire and Peterborough Local Resilience Forum"] == 2  # the city council and the constabulary
     csv_text = web.get("/api/queries/council-resources", query_string={"format": "csv"}).get_data(as_text=True)
     assert list(csv.DictReader(io.StringIO(csv_text)))[0].keys() >= {"partnership", "year", "kind", "total"}
     bad = web.get("/api/queries/bodies-sharing-partnerships", query_string={"more_than": "many"})
