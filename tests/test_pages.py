@@ -81,6 +81,18 @@ def test_saved_queries_answer_the_questions(web):
         "Cumbria Local Enterprise Partnership",
         "Cumbria Local Resilience Forum",
     }
+    appointments = rows("appointments-of-person")  # Quinn Sampleton's, each once, with its start
+    assert sorted((r["to"]["value"], r["role"]["value"]) for r in appointments) == [
+        ("Cambridge Community Safety Partnership", "lead member"),
+        ("Cambridge Community Safety Partnership", "representative"),
+        ("Cambridgeshire Together", "lead member"),
+        ("Cambridgeshire Together", "representative"),
+        ("Joint Accountability Committee", "representative"),
+    ]
+    assert {(r["behalf"]["value"], r["start"]["value"]) for r in appointments} == {
+        ("Cambridge City Council", "2024-05-23")
+    }
+    assert not any("end" in r for r in appointments)
     shared = {r["name"]["value"]: int(r["shared"]["value"]) for r in rows("partnerships-sharing-members")}
     assert shared == {  # Cambridgeshire Together's: the county and the city council, not itself
         "Greater Cambridge Partnership": 2,
