@@ -69,8 +69,9 @@ def step_load(args: argparse.Namespace) -> dict:
     start = time.perf_counter()
     load_files(store, [Path(args.dir) / "gen" / "register.ttl"])
     seconds = time.perf_counter() - start
-    store.close()
-    return {"seconds": seconds}
+    start = time.perf_counter()
+    store.close()  # waits for the compaction the load leaves running, as `partnerkg load` does
+    return {"seconds": seconds, "compaction_seconds": time.perf_counter() - start}
 
 
 def step_import(args: argparse.Namespace) -> dict:
@@ -636,6 +637,15 @@ def targets(result: dict) -> list[dict]:
     http = r.get("http", {})
     rows = [
         ("load of the whole register", "< 30 s", r.get("load", {}).get("seconds"), lambda x: x < 30, "s"),
+        (
+            "the same, with the compaction after it (which the CLI waits for)",
+            "< 30 s",
+            r["load"]["seconds"] + r["load"]["compaction_seconds"]
+            if "compaction_seconds" in r.get("load", {})
+            else None,
+            lambda x: x < 30,
+            "s",
+        ),
         ("full validation (first after a load)", "< 60 s", v.get("first_seconds"), lambda x: x < 60, "s"),
         (
             "full validation (first after a load), with the compaction it leaves running",

@@ -398,6 +398,21 @@ def test_a_bulk_write_into_a_new_graph_is_compacted_after(tmp_path, monkeypatch)
     s.close()
 
 
+def test_a_bulk_load_is_compacted_after(tmp_path, monkeypatch):
+    """A file stored with the bulk loader is compacted after, in the background: left as loaded, the
+    queries of later read-only opens took about three times as long at 10,000 partnerships."""
+    from pyoxigraph import NamedNode, RdfFormat
+
+    s = EmbeddedStore(tmp_path / "store")
+    compacted = []
+    monkeypatch.setattr(s, "_compact", lambda wait=True: compacted.append(wait))
+    data = tmp_path / "one.nt"
+    data.write_text("<http://x/a> <http://x/p> <http://x/b> .\n<http://x/a> <http://x/p> <http://x/c> .\n")
+    assert s.load_new_graph(data, RdfFormat.N_TRIPLES, NamedNode("http://x/g")) == 2
+    assert compacted == [False]
+    s.close()
+
+
 class _SlowOptimize:
     """An Oxigraph store whose optimize() waits until the test lets it go."""
 

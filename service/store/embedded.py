@@ -318,6 +318,9 @@ class EmbeddedStore:
             self._store.remove(marker)
             self._drop_empty_journal()
         result = self._store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{graph.value}> {{ ?s ?p ?o }} }}")
+        # a bulk-loaded graph left uncompacted slows the queries of later read-only opens: at 10,000
+        # partnerships, meetings-with-late-agendas 4.0 s instead of 1.4 s (see _compact)
+        self._compact(wait=False)
         return int(next(iter(result))["n"].value)
 
     def write_graphs(
@@ -421,7 +424,8 @@ class EmbeddedStore:
             self._store.remove_graph(_JOURNAL)
 
     def _compact(self, *, wait: bool = True) -> None:
-        """Compact the store's files after a large journalled change or any bulk write into new graphs:
+        """Compact the store's files after a large journalled change, any bulk write into new graphs or
+        a bulk load:
         the staging graphs written and dropped again, and the quads removed, leave deleted keys that
         every later read must skip, and bulk-written files slow down every lookup of one node, even
         a small write's: at 1,000 partnerships one report of 120,000 quads left uncompacted made the
