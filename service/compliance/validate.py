@@ -388,9 +388,9 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
     graphs with the ontology and policies (added from the project's files when the store lacks them),
     and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
     parse, blank node labels kept), never through rdflib terms: an embedded store writes its graphs
-    in a second thread while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
+    in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
     An embedded store's data is read once per data version: later runs parse the copy kept in the run
-    cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 20 s)."""
+    cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 15-16 s)."""
     version = store.data_version() if hasattr(store, "data_version") else None  # read before the data
     graphs = data_graphs(store)
     query = data_query(store, graphs)
