@@ -8,7 +8,7 @@ import json
 from datetime import date
 
 import pytest
-from rdflib import RDF, Graph
+from rdflib import RDF, BNode, Graph
 from rdflib.namespace import SH
 
 from service.compliance.derive import Thresholds, derive
@@ -378,3 +378,15 @@ def test_the_garbage_collector_is_held_off_during_runs_and_let_go_after(sample_s
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_the_report_holds_each_quad_once_and_spells_out_each_path(sample_run):
+    """Results that share a path which is not a plain predicate (an inverse, a sequence) share its
+    description in the report graph: written once, never once per result."""
+    quads = sample_run.report_quads
+    assert len(quads) == len(set(quads))
+    report = sample_run.report
+    paths = [p for p in report.objects(None, SH.resultPath) if isinstance(p, BNode)]
+    assert len(paths) > len(set(paths))  # the sample has results sharing such a path
+    for path in set(paths):
+        assert any(p in (SH.inversePath, RDF.first) for p in report.predicates(path))

@@ -942,7 +942,7 @@ def _report_quads(pairs: list[tuple[Result, Finding]], shapes: Graph, graph: ox.
         ox.Quad(top, term(SH.conforms), term(Literal(not any(f.severity == "Violation" for _, f in pairs))), graph),  # type: ignore[arg-type]
     ]
     validation_result = term(SH.ValidationResult)
-    described: dict[tuple[int, Node], list[tuple[object, object, object]]] = {}  # a path's triples, once each
+    described: set[tuple[int, Node]] = set()  # the paths whose triples are in the report already
     for result, finding in pairs:
         node = ox.BlankNode()
         triples = [
@@ -963,9 +963,9 @@ def _report_quads(pairs: list[tuple[Result, Finding]], shapes: Graph, graph: ox.
             if isinstance(result.path, BNode):
                 where = result.paths if result.paths is not None else shapes
                 key = (id(where), result.path)
-                if key not in described:
-                    described[key] = [(term(s), term(p), term(o)) for s, p, o in where.cbd(result.path)]
-                triples += described[key]
+                if key not in described:  # once, however many results share the path (67,000 quads at 10,000)
+                    described.add(key)
+                    triples += [(term(s), term(p), term(o)) for s, p, o in where.cbd(result.path)]
         if finding.obligation:
             triples.append((node, source_, term(OBLIGATION[finding.obligation])))
         for p in finding.partnerships:
