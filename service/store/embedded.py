@@ -48,7 +48,7 @@ as it is after every bulk write."""
 COPY_WRITERS = 2
 """Threads writing the data graphs out for a run's working copy (EmbeddedStore.copy_graphs_into): one a
 core of the 2-core machine the targets are set on. At 10,000 partnerships the copy took 14-15 s with
-two, 17-19.5 s with three and 19.5-22 s with one."""
+two, 17-19.5 s with three, and 19.5-22 s with one (before the parse read whole chunks)."""
 COMPACTING_FILE = "compacting"
 """In the store's cache directory: present from the start of a compaction to its end, so a compaction
 that a stopped process left unfinished is run again when the store is next opened for writing."""
