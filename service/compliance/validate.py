@@ -390,7 +390,7 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
     parse, blank node labels kept), never through rdflib terms: an embedded store writes its graphs
     in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
     An embedded store's data is read once per data version: later runs parse the copy kept in the run
-    cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 15-16 s)."""
+    cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
     version = store.data_version() if hasattr(store, "data_version") else None  # read before the data
     graphs = data_graphs(store)
     query = data_query(store, graphs)

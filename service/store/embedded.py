@@ -47,7 +47,7 @@ COMPACT_AFTER = 500_000
 as it is after every bulk write."""
 COPY_WRITERS = 2
 """Threads writing the data graphs out for a run's working copy (EmbeddedStore.copy_graphs_into): one a
-core of the 2-core machine the targets are set on. At 10,000 partnerships the copy took 14-15 s with
+core of the 2-core machine the targets are set on. At 10,000 partnerships the copy took 14-16 s with
 two, 17-19.5 s with three, and 19.5-22 s with one (before the parse read whole chunks)."""
 COMPACTING_FILE = "compacting"
 """In the store's cache directory: present from the start of a compaction to its end, so a compaction
@@ -232,7 +232,7 @@ class EmbeddedStore:
         out one predicate at a time (a CONSTRUCT over Oxigraph's graph-predicate index), by COPY_WRITERS
         threads, each predicate to a file of its own, while this thread parses the files in order:
         all of them release Python's lock. At 10,000 partnerships Oxigraph's dump of the register graph
-        took 16 s alone and the copy 19-21 s with it; two writers take 6.5 s alone and the copy 15-16 s
+        took 16 s alone and the copy 19-21 s with it; two writers take 6.5 s alone and the copy 14-16 s
         (parsing into the in-memory store is 8.7 s of it). The text is the same triples in another
         order. The parser is handed whole chunks (_Following): following every write, it cost half as
         much again. Each predicate is read in a snapshot of its own, as each graph was before: a write
