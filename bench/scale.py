@@ -205,7 +205,7 @@ def step_turbo(args: argparse.Namespace) -> dict:
     from service.store.terms import graph_from_triples
 
     store = _store(args, read_only=True)
-    work, digest = working_copy(store)
+    work, digest, _ = working_copy(store)
     entailed_for(store, work, digest)
     work.extend(dated_values(work, AS_AT))
     shapes = read_shapes(store)
@@ -308,7 +308,7 @@ def step_reasoning(args: argparse.Namespace) -> dict:
     from service.compliance.validate import working_copy
 
     store = _store(args, read_only=True)
-    work, _ = working_copy(store)
+    work, _, _ = working_copy(store)
     store.close()
     start = time.perf_counter()
     fast = entailed_triples(work)

@@ -129,6 +129,7 @@ class PK(DefinedNamespace):
     councillorOf: URIRef
     criterion: URIRef
     dataDigest: URIRef
+    dataVersion: URIRef
     decidedBy: URIRef
     decisionDate: URIRef
     decisionMethod: URIRef

@@ -14,20 +14,10 @@ from rdflib.term import Node
 
 from .namespaces import GRAPH
 from .store import Store
-from .store.embedded import STAGING
+from .store.base import is_data_graph
 from .store.terms import graph_from_triples, quads_into
 
 INFERRED_GRAPH = GRAPH["inferred"]
-NOT_DATA = tuple(str(GRAPH[g]) for g in ("shapes", "inferred", "entailed", "sources", "runs"))
-"""Graphs that are not ontology, policies or data: the shapes, what reasoning and validation derive,
-load bookkeeping and the record of runs (each run's own report graph, under graph/run/, neither)."""
-RUN_GRAPH_PREFIX = str(GRAPH["run/"])
-
-
-def is_data_graph(name: str) -> bool:
-    """True for the graphs validation and reasoning read: every graph but shapes, runs, inferences and
-    staging."""
-    return name not in NOT_DATA and not name.startswith((RUN_GRAPH_PREFIX, STAGING))
 
 
 def data_graphs(store: Store) -> list[str]:

@@ -13,6 +13,7 @@ from rdflib.namespace import SH
 
 from service.compliance.derive import Thresholds, derive
 from service.compliance.validate import diff_runs, list_runs, validate
+from service.entailment import RULES_DIGEST
 from service.namespaces import PK
 from service.reasoning import read_data
 
@@ -208,11 +209,29 @@ def test_validate_works_on_a_store_filled_with_load_alone(cli):
     assert found == SAMPLE_VIOLATIONS
 
 
-def test_entailments_are_stored_in_their_own_graph_and_refreshed_when_data_changes(cli, tmp_path):
+def test_entailments_are_stored_in_their_own_graph_and_kept_current_when_data_changes(cli, tmp_path):
+    """A full run stores the entailments; a small load after it brings them up to date at once (no run
+    needed), stamped with the data's new state, and the next run reads them instead of computing them."""
     from service.store import EmbeddedStore
+
+    def stamps() -> dict[str, list[str]]:
+        store = EmbeddedStore(cli.location)
+        rows = store.query(
+            "SELECT ?p ?d WHERE { GRAPH <https://w3id.org/partnerkg/graph/sources> "
+            "{ <https://w3id.org/partnerkg/graph/entailed> ?p ?d } }"
+        )
+        found: dict[str, list[str]] = {}
+        for row in rows:
+            found.setdefault(row["p"].value.rsplit("#", 1)[-1], []).append(row["d"].value)
+        found["version"] = [store.data_version()]
+        store.close()
+        return found
 
     cli("init")
     cli("validate", "--as-at", "2026-11-22", "--no-save")
+    first = stamps()
+    assert len(first["dataDigest"]) == 1
+    assert first["dataVersion"] == [f"{first['version'][0]}+{RULES_DIGEST}"]
     ask = (
         "ASK { GRAPH <https://w3id.org/partnerkg/graph/entailed> { "
         "<https://w3id.org/partnerkg/id/meeting/{m}> pk:forPartnership "
@@ -228,17 +247,14 @@ def test_entailments_are_stored_in_their_own_graph_and_refreshed_when_data_chang
         encoding="utf-8",
     )
     cli("load", str(extra))
+    assert cli("query", ask.replace("{m}", "csp-clb-2026-12-10")).output.strip() == "true"  # before any run
+    kept = stamps()
+    assert kept["version"] != first["version"]
+    assert kept["dataVersion"] == [f"{kept['version'][0]}+{RULES_DIGEST}"]  # replaced, not accumulated
+    assert "dataDigest" not in kept  # the digest named the data before the load
     cli("validate", "--as-at", "2026-11-22", "--no-save")
+    assert stamps() == kept  # read, not computed again
     assert cli("query", ask.replace("{m}", "csp-clb-2026-12-10")).output.strip() == "true"
-    store = EmbeddedStore(cli.location)
-    digests = list(
-        store.query(
-            "SELECT ?d WHERE { GRAPH <https://w3id.org/partnerkg/graph/sources> "
-            "{ <https://w3id.org/partnerkg/graph/entailed> pk:dataDigest ?d } }"
-        )
-    )
-    store.close()
-    assert len(digests) == 1  # replaced, not accumulated
 
 
 def test_entailments_stored_by_other_rules_are_computed_again(cli, monkeypatch):

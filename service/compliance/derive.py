@@ -3,8 +3,8 @@
 Date arithmetic in SPARQL-based SHACL constraints makes pyshacl slow on medium graphs, so working
 days, due dates, "current as at" and "within the review period" are computed here, once per run,
 and the shapes compare plain values (docs/compliance.md). Also materialised here, the entailments
-the shapes rely on: a body's (and its meetings', decisions', appointments') partnership, the inverse
-of org:hasSubOrganization, and broader appointment roles (a lead member is a representative).
+the shapes rely on (service.entailment: a body's, and its meetings', decisions', appointments',
+partnership, the inverse of org:hasSubOrganization, broader appointment roles).
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from datetime import date
 import pyoxigraph as ox
 from dateutil.relativedelta import relativedelta
 from rdflib import RDF, Graph, URIRef
-from rdflib.namespace import SKOS, XSD
+from rdflib.namespace import XSD
 
-from ..namespaces import CODE, ORG, PK, sparql_prefixes
+from ..entailment import LINKS, PARTS, entailed_triples, partnership_of
+from ..namespaces import CODE, PK, sparql_prefixes
 from ..settings import SETTINGS
 from ..store.terms import GraphView, quads_into, to_rdflib
 from .workdays import Calendar, Counting
@@ -63,97 +64,7 @@ def financial_year(day: date) -> str:
     first = day.year if day.month >= 4 else day.year - 1
     return f"{first}-{str(first + 1)[-2:]}"
 
-
-LINKS = (PK.meetingOf, PK.atMeeting, ORG.organization, PK.actionOf, PK.committedTo, PK.assesses, PK.affectsPartnership)
-"""A thing belongs to the partnership its link points to (a meeting to whoever holds it)."""
-PARTS = (PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome)
-"""What a partnership has belongs to it."""
-
-
-def _ox(term: URIRef) -> ox.NamedNode:
-    return ox.NamedNode(str(term))
-
-
-def partnership_of(store: ox.Store) -> dict[object, object]:
-    """Each partnership, its bodies, and everything that hangs off them, mapped to its partnership
-    (the store's default graph, in Oxigraph's own terms: no rdflib term is made for a node)."""
-
-    def pairs(predicate: URIRef) -> Iterator[tuple[object, object]]:
-        for q in store.quads_for_pattern(None, _ox(predicate), None, ox.DefaultGraph()):
-            yield q.subject, q.object
-
-    owner: dict[object, object] = {}
-    for q in store.quads_for_pattern(None, _ox(RDF.type), _ox(PK.Partnership), ox.DefaultGraph()):
-        p = q.subject
-        owner[p] = p
-        for r in store.quads_for_pattern(p, _ox(ORG.hasSubOrganization), None, ox.DefaultGraph()):
-            owner[r.object] = p
-    for body, p in pairs(PK.partOfPartnership):
-        owner.setdefault(body, p)
-    for predicate in LINKS:
-        for subject, target in pairs(predicate):
-            if target in owner:
-                owner.setdefault(subject, owner[target])
-    for predicate in PARTS:
-        for p, part in pairs(predicate):
-            if p in owner:
-                owner.setdefault(part, owner[p])
-    # a joint committee's seats belong to the partnership it scrutinises (CAM-7); its meetings do not.
-    # A committee that scrutinises several belongs with the first of them by IRI: the first the store
-    # lists differs between the register and one partnership's cut, which then missed the seats
-    scrutinises = _ox(PK.scrutinises)
-    chosen: dict[object, object] = {}
-    for allocation, committee in pairs(PK.seatsOn):
-        if committee not in chosen:
-            scrutinised = (q.object for q in store.quads_for_pattern(committee, scrutinises, None, ox.DefaultGraph()))  # type: ignore[arg-type]
-            chosen[committee] = min(scrutinised, key=lambda p: p.value, default=None)  # type: ignore[attr-defined]
-        if chosen[committee] is not None:
-            owner.setdefault(allocation, chosen[committee])
-    return owner
-
-
-def entailed_triples(store: ox.Store) -> set[ox.Triple]:
-    """What the shapes rely on that follows from the data whatever the date, for the data in the
-    store's default graph: each node's partnership (pk:forPartnership), org:hasSubOrganization and its
-    inverse pk:partOfPartnership, org:memberOf from each org:Membership, and broader appointment roles
-    (a lead member is a representative). Computed on Oxigraph's terms: at 10,000 partnerships the
-    same rules through rdflib terms took 18 s. Stored in its own named graph and refreshed when the
-    data or these rules change (validate.entailed_for)."""
-    default = ox.DefaultGraph()
-
-    def pairs(predicate: URIRef) -> Iterator[tuple[object, object]]:
-        for q in store.quads_for_pattern(None, _ox(predicate), None, default):
-            yield q.subject, q.object
-
-    out: set[ox.Triple] = set()
-    for_partnership, part_of, has_sub = _ox(PK.forPartnership), _ox(PK.partOfPartnership), _ox(ORG.hasSubOrganization)
-    out.update(ox.Triple(node, for_partnership, p) for node, p in partnership_of(store).items())  # type: ignore[arg-type]
-    for q in store.quads_for_pattern(None, _ox(RDF.type), _ox(PK.Partnership), default):
-        for r in store.quads_for_pattern(q.subject, has_sub, None, default):
-            out.add(ox.Triple(r.object, part_of, q.subject))  # type: ignore[arg-type]
-    for body, p in pairs(PK.partOfPartnership):
-        out.add(ox.Triple(p, has_sub, body))  # type: ignore[arg-type]
-    # ORG's short cut for a membership: the member is org:memberOf the organisation (CSP-M1 asks it of
-    # the body an appointee acts for; Oxigraph answers the one triple in a NOT EXISTS far faster than
-    # the membership's two)
-    member, member_of = _ox(ORG.member), _ox(ORG.memberOf)
-    for membership, body in pairs(ORG.organization):
-        for r in store.quads_for_pattern(membership, member, None, default):  # type: ignore[arg-type]
-            out.add(ox.Triple(r.object, member_of, body))  # type: ignore[arg-type]
-    role, broader = _ox(ORG.role), _ox(SKOS.broader)
-    roles = list(pairs(ORG.role))
-    wider: dict[object, set[object]] = {}
-    for r in {r for _, r in roles}:
-        seen, todo = set(), [r]
-        while todo:
-            for q in store.quads_for_pattern(todo.pop(), broader, None, default):  # type: ignore[arg-type]
-                if q.object not in seen:
-                    seen.add(q.object)
-                    todo.append(q.object)
-        wider[r] = seen - {r}
-    for membership, r in roles:
-        out.update(ox.Triple(membership, role, w) for w in wider[r])  # type: ignore[arg-type]
-    return out
+__all__ = ["LINKS", "PARTS", "entailed_triples", "partnership_of"]  # the rules live in service.entailment
 
 
 def entailments(graph: Graph | GraphView) -> Graph:

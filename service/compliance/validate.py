@@ -12,7 +12,6 @@ import concurrent.futures
 import contextlib
 import gc
 import hashlib
-import inspect
 import json
 import logging
 import os
@@ -30,13 +29,13 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
+from ..entailment import LINKS, PARTS, RULES_DIGEST, entailed_triples
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
 from ..reasoning import data_graphs, data_query
 from ..store import Store
 from ..store.terms import GraphView, from_rdflib, graph_from_triples, quads_into, to_rdflib
-from . import derive
-from .derive import LINKS, PARTS, Thresholds, dated_values, entailed_triples
+from .derive import Thresholds, dated_values
 from .engine import Engine, Result, Unsupported
 
 LOG = logging.getLogger(__name__)
@@ -182,24 +181,20 @@ def compiled_engine(shapes: Graph) -> Engine:
     return engine.for_run()
 
 
-RULES_DIGEST = hashlib.sha256(
-    (inspect.getsource(derive.partnership_of) + inspect.getsource(derive.entailed_triples)).encode("utf-8")
-).hexdigest()[:16]
-"""Names the code that computes the entailments: a stored set made by other code is computed again."""
-
-
-def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
+def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | None = None) -> None:
     """The entailments of the data in the working store, added to it: read from the run cache or their
-    named graph when they were computed from this very data by these very rules (same digests), else
-    computed again on the working store and stored with the digests."""
+    named graph when they were computed from this very data by these very rules (the same digests),
+    or kept current since with the data's state read before the copy (`version`: see
+    EmbeddedStore._keep_entailed), else computed again on the working store and stored with both."""
     sources = GRAPH["sources"]
     data_digest = f"{data_digest}+{RULES_DIGEST}"  # entailments computed by other rules are not reused
     nt = ox.RdfFormat.N_TRIPLES
     name = f"entailed-{hashlib.sha256(data_digest.encode('ascii')).hexdigest()[:32]}.nt"
     text = _cached(store, name)
     if text is None:
-        rows = list(store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest ?d }} }}"))
-        if rows and rows[0]["d"].value == data_digest:
+        rows = store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest|pk:dataVersion ?d }} }}")
+        stamps = {row["d"].value for row in rows}  # type: ignore[attr-defined]
+        if data_digest in stamps or (version is not None and f"{version}+{RULES_DIGEST}" in stamps):
             triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} }}")
             # Oxigraph's own serialisation: a quad object each costs 3 s at 10,000 partnerships
             text = triples.serialize(format=nt) if hasattr(triples, "serialize") else ox.serialize(triples, format=nt)
@@ -211,9 +206,12 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str) -> None:
     entailed = entailed_triples(work)
     work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in entailed)
     target = ox.NamedNode(str(ENTAILED_GRAPH))
-    note = ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))
+    notes = [ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))]
+    if version is not None:
+        stamp = ox.Literal(f"{version}+{RULES_DIGEST}")
+        notes.append(ox.Quad(target, ox.NamedNode(str(PK.dataVersion)), stamp, ox.NamedNode(str(sources))))
     quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
-    store.write_graphs(quads, [target], annotations=[note], derived=True)
+    store.write_graphs(quads, [target], annotations=notes, derived=True)
     _keep(store, "entailed-", name, ox.serialize(entailed, format=nt))  # type: ignore[arg-type]
 
 
@@ -383,11 +381,12 @@ def _add_vocabularies(work: ox.Store, hasher: object, stored: list[ox.NamedNode]
         work.extend(ox.parse(content, format=ox.RdfFormat.TURTLE, base_iri=path.as_uri(), rename_blank_nodes=False))
 
 
-def working_copy(store: Store) -> tuple[ox.Store, str]:
+def working_copy(store: Store) -> tuple[ox.Store, str, str | None]:
     """An in-memory Oxigraph store holding, in its default graph, what a run validates: the data
     graphs with the ontology and policies (added from the project's files when the store lacks them),
     and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
-    parse, blank node labels kept), never through rdflib terms: an embedded store writes its graphs
+    parse, blank node labels kept), never through rdflib terms. Also the data's state (an embedded
+store's data_version) read before the copy: None for a remote store or while a write is under way. an embedded store writes its graphs
     in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
     An embedded store's data is read once per data version: later runs parse the copy kept in the run
     cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
@@ -422,7 +421,7 @@ def working_copy(store: Store) -> tuple[ox.Store, str]:
             _keep(store, "data-", name, text)  # type: ignore[arg-type]
         work.extend(ox.parse(text, format=nt, rename_blank_nodes=False))  # type: ignore[arg-type]
     _add_vocabularies(work, hasher)
-    return work, hasher.hexdigest()
+    return work, hasher.hexdigest(), version
 
 
 def with_vocabularies(data: Graph) -> Graph:
@@ -630,14 +629,14 @@ def validate(
         work, data_digest = cut, ""  # nothing cached is reused, so no digest of the whole data is needed
         work.extend(ox.Quad(t.subject, t.predicate, t.object) for t in entailed_triples(work))
     else:
-        work, data_digest = working_copy(store)
+        work, data_digest, version = working_copy(store)
     shapes = read_shapes(store)
     if not any(shapes.subjects(RDF.type, SH.NodeShape)):
         raise ValidationError(f"no shapes in the store nor in {SHAPES_DIR}")
     if partnership is not None and not work.query(f"ASK {{ <{partnership}> a <{PK.Partnership}> }}"):
         raise ValidationError(f"no partnership {partnership} in the store")
     if cut is None:
-        entailed_for(store, work, data_digest)
+        entailed_for(store, work, data_digest, version)
     work.extend(dated_values(work, as_at, thresholds, run_iri))
     view = GraphView(work)
     view.labels = label_map(work)

@@ -13,6 +13,21 @@ from typing import IO, Protocol
 
 from pyoxigraph import NamedNode, Quad, RdfFormat
 
+from ..namespaces import GRAPH
+
+STAGING = "urn:partnerkg:staging:"
+"""Graphs under this prefix hold an embedded store's replacement in flight; never shown to readers."""
+NOT_DATA = tuple(str(GRAPH[g]) for g in ("shapes", "inferred", "entailed", "sources", "runs"))
+"""Graphs that are not ontology, policies or data: the shapes, what reasoning and validation derive,
+load bookkeeping and the record of runs (each run's own report graph, under graph/run/, neither)."""
+RUN_GRAPH_PREFIX = str(GRAPH["run/"])
+
+
+def is_data_graph(name: str) -> bool:
+    """True for the graphs validation and reasoning read: every graph but shapes, runs, inferences and
+    staging."""
+    return name not in NOT_DATA and not name.startswith((RUN_GRAPH_PREFIX, STAGING))
+
 
 class StoreError(RuntimeError):
     """The store cannot do what was asked; the message says why."""

@@ -9,7 +9,7 @@ from ..compliance.validate import list_runs
 from ..queries import QueryError
 from ..queries.results import to_csv, to_json
 from ..queries.saved import run_saved, saved_queries
-from ..reasoning import RUN_GRAPH_PREFIX
+from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store, limits
 from .pages import latest_run, partnership_rows, select
 

@@ -9,7 +9,7 @@ from flask import current_app, render_template
 from ..compliance.derive import Thresholds
 from ..compliance.validate import stored_scorecard
 from ..compliance.workdays import Calendar, Counting
-from ..reasoning import RUN_GRAPH_PREFIX
+from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store
 from .linked import local_path
 from .pages import latest_run, select

@@ -10,7 +10,7 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 from ..compliance.validate import ValidationError, diff_runs, list_runs, stored_scorecard
 from ..queries import QueryError
 from ..queries.saved import get_saved, run_saved, saved_queries
-from ..reasoning import RUN_GRAPH_PREFIX
+from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store, limits
 from . import query as run_web_query
 

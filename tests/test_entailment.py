@@ -1,0 +1,169 @@
+"""The stored entailments kept current by small writes: after each change the graph `entailed` holds
+exactly what the rules compute for the whole data again, and its stamp names the data's new state."""
+
+from __future__ import annotations
+
+import random
+
+import pyoxigraph as ox
+import pytest
+
+from service.compliance.validate import validate, working_copy
+from service.entailment import (
+    BROADER,
+    FOR_PARTNERSHIP,
+    HAS_SUB,
+    LINK_TERMS,
+    MEMBER,
+    PART_TERMS,
+    PARTNERSHIP,
+    ROLE,
+    RULES_DIGEST,
+    TYPE,
+    entailed_triples,
+)
+from service.ingest.bootstrap import init_store
+from service.namespaces import GRAPH, PK
+from service.store import EmbeddedStore
+from service.store.base import is_data_graph
+
+ENTAILED = ox.NamedNode(str(GRAPH["entailed"]))
+SOURCES = ox.NamedNode(str(GRAPH["sources"]))
+EXTRA = ox.NamedNode("urn:x:extra")
+ID = "https://w3id.org/partnerkg/id/"
+
+
+def stored(store: EmbeddedStore) -> set[ox.Triple]:
+    return {ox.Triple(q.subject, q.predicate, q.object) for q in store.match(None, None, None, ENTAILED)}
+
+
+def computed(store: EmbeddedStore) -> set[ox.Triple]:
+    work, _, _ = working_copy(store)
+    return entailed_triples(work)
+
+
+def stamp(store: EmbeddedStore) -> str | None:
+    quad = next(iter(store.match(ENTAILED, ox.NamedNode(str(PK.dataVersion)), None, SOURCES)), None)
+    return None if quad is None else quad.object.value
+
+
+def current(store: EmbeddedStore) -> bool:
+    return stamp(store) == f"{store.data_version()}+{RULES_DIGEST}"
+
+
+@pytest.fixture
+def kept(tmp_path):
+    """A store with the sample whose entailments a full run has stored."""
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    validate(s, save=False)
+    assert current(s)
+    yield s
+    s.close()
+
+
+def quads_of(store: EmbeddedStore, predicate: ox.NamedNode) -> list[ox.Quad]:
+    return sorted(
+        (q for q in store.match(None, predicate, None, None) if is_data_graph(q.graph_name.value)),
+        key=str,
+    )
+
+
+def replace_without(store: EmbeddedStore, gone: ox.Quad, extra: list[ox.Quad] = ()) -> None:  # type: ignore[assignment]
+    """Write the graph holding `gone` again without it (and with `extra`): a replacement, as a reload is."""
+    graph = gone.graph_name
+    rest = [q for q in store.match(None, None, None, graph) if q != gone]
+    store.write_graphs(rest + [ox.Quad(q.subject, q.predicate, q.object, graph) for q in extra], [graph])
+
+
+def test_each_kind_of_change_leaves_the_stored_set_equal_to_a_full_computation(kept):
+    rng = random.Random(8)
+    changes = 0
+    for predicate in (*LINK_TERMS, *PART_TERMS, HAS_SUB, MEMBER, ROLE, TYPE):
+        candidates = [q for q in quads_of(kept, predicate) if predicate != TYPE or q.object == PARTNERSHIP]
+        if not candidates:
+            continue
+        gone = rng.choice(candidates)
+        before = stored(kept)
+        # the link removed, and the same subject pointed at another node that predicate reaches
+        other = rng.choice([q.object for q in candidates if q.object != gone.object] or [gone.object])
+        replace_without(kept, gone, [ox.Quad(gone.subject, predicate, other)] if predicate != TYPE else [])
+        assert current(kept), predicate
+        assert stored(kept) == computed(kept), predicate
+        changes += stored(kept) != before
+    assert changes >= 8  # most of these changes move some entailment
+
+
+def test_appended_and_new_graphs_are_followed(kept, tmp_path):
+    meeting, decision = ox.NamedNode(ID + "meeting/x-1"), ox.NamedNode(ID + "decision/x-1")
+    body = ox.NamedNode(ID + "body/csp-clb")
+    kept.write_graphs(
+        [
+            ox.Quad(meeting, TYPE, ox.NamedNode(str(PK.Meeting)), EXTRA),
+            ox.Quad(meeting, ox.NamedNode(str(PK.meetingOf)), body, EXTRA),
+            ox.Quad(decision, ox.NamedNode(str(PK.atMeeting)), meeting, EXTRA),
+        ],
+        [EXTRA],
+        append=True,
+    )
+    assert current(kept)
+    owner = ox.NamedNode(ID + "partnership/cumbria-strategic-partnership")
+    assert ox.Triple(decision, FOR_PARTNERSHIP, owner) in stored(kept)  # passed on from body to meeting to decision
+    assert stored(kept) == computed(kept)
+    # the meeting moved to a body of another partnership: its decision moves with it
+    owners = {t.subject: t.object for t in stored(kept) if t.predicate == FOR_PARTNERSHIP}
+    meeting_of = ox.NamedNode(str(PK.meetingOf))
+    other = next(q.object for q in kept.match(None, meeting_of, None, None) if owners.get(q.object, owner) != owner)
+    kept.write_graphs(
+        [
+            ox.Quad(meeting, TYPE, ox.NamedNode(str(PK.Meeting)), EXTRA),
+            ox.Quad(meeting, meeting_of, other, EXTRA),
+            ox.Quad(decision, ox.NamedNode(str(PK.atMeeting)), meeting, EXTRA),
+        ],
+        [EXTRA],
+    )
+    assert current(kept)
+    moved = owners.get(other, other)
+    assert {t.object for t in stored(kept) if t.subject == decision and t.predicate == FOR_PARTNERSHIP} == {moved}
+    assert stored(kept) == computed(kept)
+    # a file loaded into a graph of its own, by the bulk loader
+    path = tmp_path / "more.ttl"
+    path.write_text(f"<{decision.value}> <{PK.atMeeting}> <{ID}meeting/csp-clb-2023-06-15> .\n", encoding="utf-8")
+    kept.load_new_graph(path, ox.RdfFormat.TURTLE, ox.NamedNode("urn:x:more"))
+    assert current(kept)
+    least = min(owner, moved, key=lambda p: p.value)  # at two meetings of two partnerships: the least IRI
+    assert {t.object for t in stored(kept) if t.subject == decision and t.predicate == FOR_PARTNERSHIP} == {least}
+    assert stored(kept) == computed(kept)
+    kept.write_graphs([], [EXTRA])  # the graph emptied: what only it said goes
+    assert current(kept)
+    assert stored(kept) == computed(kept)
+
+
+def test_changes_the_steps_do_not_follow_leave_the_set_to_the_next_full_run(kept):
+    role = next(q.object for q in kept.match(None, ROLE, None, None))
+    kept.write_graphs([ox.Quad(role, BROADER, ox.NamedNode("urn:x:wider-role"), EXTRA)], [EXTRA])
+    assert not current(kept)  # a role hierarchy reaches every appointment: not followed
+    before = stored(kept)
+    validate(kept, save=False)
+    assert current(kept)
+    assert stored(kept) == computed(kept) != before
+    kept.update(f"INSERT DATA {{ GRAPH <{EXTRA.value}> {{ <urn:x:m> <{PK.meetingOf}> <{ID}body/csp-clb> }} }}")
+    assert not current(kept)  # a SPARQL update says nothing of what it changed
+
+
+def test_a_large_write_is_left_to_the_next_full_run(kept, monkeypatch):
+    from service.store import embedded
+
+    monkeypatch.setattr(embedded, "ENTAILED_LIMIT", 2)
+    meeting = ox.NamedNode(ID + "meeting/x-2")
+    before = stored(kept)
+    kept.write_graphs(
+        [
+            ox.Quad(meeting, ox.NamedNode(str(PK.meetingOf)), ox.NamedNode(ID + "body/csp-clb"), EXTRA),
+            ox.Quad(meeting, TYPE, ox.NamedNode(str(PK.Meeting)), EXTRA),
+            ox.Quad(meeting, ox.NamedNode(str(PK.meetingDate)), ox.Literal("2026-12-01"), EXTRA),
+        ],
+        [EXTRA],
+    )
+    assert not current(kept)
+    assert stored(kept) == before  # untouched, not half brought up to date
