@@ -64,6 +64,7 @@ def financial_year(day: date) -> str:
     first = day.year if day.month >= 4 else day.year - 1
     return f"{first}-{str(first + 1)[-2:]}"
 
+
 __all__ = ["LINKS", "PARTS", "entailed_triples", "partnership_of"]  # the rules live in service.entailment
 
 

@@ -192,7 +192,9 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
     name = f"entailed-{hashlib.sha256(data_digest.encode('ascii')).hexdigest()[:32]}.nt"
     text = _cached(store, name)
     if text is None:
-        rows = store.query(f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest|pk:dataVersion ?d }} }}")
+        rows = store.query(
+            f"SELECT ?d WHERE {{ GRAPH <{sources}> {{ <{ENTAILED_GRAPH}> pk:dataDigest|pk:dataVersion ?d }} }}"
+        )
         stamps = {row["d"].value for row in rows}  # type: ignore[attr-defined]
         if data_digest in stamps or (version is not None and f"{version}+{RULES_DIGEST}" in stamps):
             triples = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{ENTAILED_GRAPH}> {{ ?s ?p ?o }} }}")
@@ -383,13 +385,13 @@ def _add_vocabularies(work: ox.Store, hasher: object, stored: list[ox.NamedNode]
 
 def working_copy(store: Store) -> tuple[ox.Store, str, str | None]:
     """An in-memory Oxigraph store holding, in its default graph, what a run validates: the data
-    graphs with the ontology and policies (added from the project's files when the store lacks them),
-    and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
-    parse, blank node labels kept), never through rdflib terms. Also the data's state (an embedded
-store's data_version) read before the copy: None for a remote store or while a write is under way. an embedded store writes its graphs
-    in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
-    An embedded store's data is read once per data version: later runs parse the copy kept in the run
-    cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
+        graphs with the ontology and policies (added from the project's files when the store lacks them),
+        and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
+        parse, blank node labels kept), never through rdflib terms. Also the data's state (an embedded
+    store's data_version) read before the copy: None for a remote store or while a write is under way. an embedded store writes its graphs
+        in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
+        An embedded store's data is read once per data version: later runs parse the copy kept in the run
+        cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
     version = store.data_version() if hasattr(store, "data_version") else None  # read before the data
     graphs = data_graphs(store)
     query = data_query(store, graphs)
