@@ -167,3 +167,37 @@ def test_a_large_write_is_left_to_the_next_full_run(kept, monkeypatch):
     )
     assert not current(kept)
     assert stored(kept) == before  # untouched, not half brought up to date
+
+
+def test_the_full_computation_gives_each_node_the_partnership_the_rules_give_it_alone(tmp_path):
+    """entailed_triples works a rule at a time over whole-predicate scans; owner_by_rules (what a write
+    follows) works node by node. On a generated register, with a node linked to two partnerships' nodes
+    and one whose link reaches a partnership's objective (owned by a later rule), both agree."""
+    from service.entailment import _all_owners, _Scanned, owner_by_rules
+    from service.generate import generate
+
+    made = generate(tmp_path / "gen", councils=2, partnerships_per_council=4, seed=2)
+    work = ox.Store()
+    work.bulk_load(path=str(made.register), format=ox.RdfFormat.TURTLE)
+    partnerships = sorted(q.subject.value for q in work.quads_for_pattern(None, TYPE, PARTNERSHIP, ox.DefaultGraph()))
+    objective = next(q for q in work.quads_for_pattern(None, PART_TERMS[0], None, ox.DefaultGraph()))
+    odd = ox.NamedNode("urn:x:odd")
+    assesses = ox.NamedNode(str(PK.assesses))
+    work.add(ox.Quad(odd, ox.NamedNode(str(PK.meetingOf)), ox.NamedNode(partnerships[-1])))
+    work.add(ox.Quad(odd, ox.NamedNode(str(PK.meetingOf)), ox.NamedNode(partnerships[0])))
+    work.add(ox.Quad(ox.NamedNode("urn:x:review"), assesses, objective.object))
+    look = _Scanned(work)
+    bulk = _all_owners(look)
+    memo: dict = {}
+
+    def owner(node):  # noqa: ANN001, ANN202
+        if node not in memo:
+            memo[node] = None
+            memo[node] = owner_by_rules(node, look, owner)
+        return memo[node]
+
+    for node in look.candidates():
+        assert bulk.get(node) == owner(node), node
+    assert bulk[odd] == ox.NamedNode(partnerships[0])  # the least of two
+    assert bulk[ox.NamedNode("urn:x:review")] == objective.subject
+    assert len([n for n in bulk.values() if n is not None]) > 200
