@@ -290,6 +290,10 @@ HOPS = 4
 council, reorganisation, successor council."""
 
 
+PER_GRAPH = 3
+"""Up to how many data graphs a partnership's cut looks each node up graph by graph."""
+
+
 def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     """A working store for one partnership's run: its own nodes (by the entailment rules, found on the
     stored data), what they link to within HOPS links, what links into them by the INCOMING links,
@@ -317,7 +321,18 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     seen: set[object] = set()
     incoming = [ox.NamedNode(str(p)) for p in INCOMING]
     vocabularies = [g for g in graphs if g.value in (str(GRAPH["ontology"]), str(GRAPH["policies"]))]
-    walked = [g for g in graphs if g not in vocabularies]  # the vocabularies are copied whole below
+    # the vocabularies are copied whole below; graphs left empty are not read
+    walked = [g for g in graphs if g not in vocabularies and next(iter(match(None, None, None, g)), None) is not None]
+    among = set(walked)
+
+    def read(subject: object, predicate: object, obj: object) -> list[ox.Quad]:
+        """The data graphs' quads matching a pattern: a lookup in each graph, or past PER_GRAPH graphs one
+        lookup across all of them, filtered (slower for one graph: 0.40 s warm for the heaviest cut at
+        10,000 partnerships against 0.13 s; but 24 graphs read one by one took 0.93 s)."""
+        if len(walked) <= PER_GRAPH:
+            return [q for graph in walked for q in match(subject, predicate, obj, graph)]
+        return [q for q in match(subject, predicate, obj, None) if q.graph_name in among]
+
     own = set(found)
     a, partnership_type = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.Partnership))
     part_of, has_sub = ox.NamedNode(str(PK.partOfPartnership)), ox.NamedNode(str(ORG.hasSubOrganization))
@@ -330,8 +345,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         19,545 quads where this partnership's own share is about 1,000)."""
         if node not in known:
             known[node] = any(
-                next(iter(match(*pattern, graph)), None) is not None
-                for graph in walked
+                read(*pattern)
                 for pattern in ((node, a, partnership_type), (node, part_of, None), (None, has_sub, node))
             )
         return known[node]
@@ -344,7 +358,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         following: set[object] = set()
         hung: set[object] = set()
         for node in frontier - seen:
-            triples = [q for graph in walked for q in match(node, None, None, graph)]
+            triples = read(node, None, None)
             if node in hanging and any(
                 not isinstance(q.object, ox.Literal) and q.object not in start and elsewhere(q.object) for q in triples
             ):
@@ -356,9 +370,8 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
             following.update(q.object for q in triples if not isinstance(q.object, ox.Literal))
             if hop < HOPS:
                 into = hung if node not in start else following
-                for graph in walked:
-                    for predicate in incoming:
-                        into.update(q.subject for q in match(None, predicate, node, graph))
+                for predicate in incoming:
+                    into.update(q.subject for q in read(None, predicate, node))
         frontier = following | hung
         hanging = hung - following
     work = ox.Store()
