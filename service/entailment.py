@@ -264,7 +264,11 @@ class StoreLookup:
         )
 
     def is_partnership(self, node: object) -> bool:
-        return any(self.is_data(q.graph_name) for q in self.match(node, TYPE, PARTNERSHIP, None))
+        return self.holds(node, TYPE, PARTNERSHIP)
+
+    def holds(self, subject: object, predicate: ox.NamedNode, obj: object) -> bool:
+        """Whether a data graph holds the triple."""
+        return any(self.is_data(q.graph_name) for q in self.match(subject, predicate, obj, None))
 
 
 MAX_ROUNDS = 32

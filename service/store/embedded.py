@@ -21,7 +21,7 @@ from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple
 from pyoxigraph import Store as OxStore
 
 from ..entailment import RULES_DIGEST, StoreLookup, changes
-from ..namespaces import GRAPH, PK, PREFIXES
+from ..namespaces import GRAPH, ONTOLOGY_IRI, PK, PREFIXES
 from .base import STAGING, GraphInfo, StoreBusy, StoreError, is_data_graph
 
 ENTAILED = NamedNode(str(GRAPH["entailed"]))
@@ -32,6 +32,8 @@ ENTAILED_LIMIT = 50_000
 """A data write of more quads than this leaves the stored entailments to the next full run, which
 computes them for the whole register (2-3 s at 10,000 partnerships) faster than this store's lookups
 would follow the change node by node."""
+_ONTOLOGY, _TYPE = NamedNode(str(ONTOLOGY_IRI)), NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_OWL_ONTOLOGY = NamedNode("http://www.w3.org/2002/07/owl#Ontology")
 _JOURNAL = NamedNode(STAGING + "journal")
 _REMOVE_FROM = NamedNode(STAGING + "remove")
 _LOADING = NamedNode(STAGING + "bulk-loading")
@@ -452,13 +454,15 @@ class EmbeddedStore:
         expected = f"{before}+{RULES_DIGEST}"
         if not any(q.predicate == _DATA_VERSION and q.object.value == expected for q in stamps):
             return
+        look = StoreLookup(self._store.quads_for_pattern, lambda g: isinstance(g, NamedNode) and is_data_graph(g.value))
+        if not look.holds(_ONTOLOGY, _TYPE, _OWL_ONTOLOGY):
+            return  # a run adds the ontology (its roles' hierarchy) from the project's files: not read here
         data = []
         for q in changed:
             if isinstance(q.graph_name, NamedNode) and is_data_graph(q.graph_name.value):
                 data.append(q)
                 if len(data) > ENTAILED_LIMIT:
                     return
-        look = StoreLookup(self._store.quads_for_pattern, lambda g: isinstance(g, NamedNode) and is_data_graph(g.value))
 
         def stored(node: object) -> set[Triple]:
             return {
