@@ -7,10 +7,13 @@ reference (tests/test_compliance.py holds the two equal on the sample); these ru
 what is needed, on Oxigraph's own terms (the same rules through rdflib terms took 18 s at 10,000
 partnerships).
 
-Each rule is written once, over a `Lookup` (a node's objects for a predicate, a node's subjects):
-`entailed_triples` runs it on dictionaries built from whole-predicate scans of a store (the whole
+The rules are written over a `Lookup` (a node's objects for a predicate, a node's subjects):
+`entailed_triples` runs them on dictionaries built from whole-predicate scans of a store (the whole
 register: a full run), `changes` on the lookups of a store just written, for the few nodes a change
-can reach (the store's named graph `entailed` kept current by EmbeddedStore.write_graphs).
+can reach (the store's named graph `entailed` kept current by EmbeddedStore.write_graphs). A node's
+other triples come from `local_triples` either way; its partnership from `owner_by_rules`, which a
+full run applies a rule at a time over the dictionaries instead (`_all_owners`: half the time; a test
+holds the two equal).
 
 A node's partnership is the first of these that gives one:
 1. a partnership is its own;
@@ -20,7 +23,9 @@ A node's partnership is the first of these that gives one:
    its meeting's); the least of several targets' partnerships;
 5. what a partnership has by one of PARTS is the partnership's;
 6. a joint committee's seat allocation is the partnership's the committee scrutinises (the least).
-A cycle of links gives no partnership to the nodes on it.
+On a cycle of links the rules do not settle every node's partnership: a full computation gives none
+to the node it meets the cycle by, and a write that reaches a cycle may find no settled answer, when
+it leaves the set to the next full run (`changes`).
 """
 
 from __future__ import annotations
