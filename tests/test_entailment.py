@@ -223,3 +223,20 @@ def test_a_store_without_the_ontology_leaves_the_set_to_the_next_full_run(tmp_pa
         ox.NamedNode("urn:x:membership"), ROLE, ox.NamedNode(lead.value.replace("lead-member", "representative"))
     ) in stored(s)
     s.close()
+
+
+def test_a_graph_store_protocol_write_is_followed(kept, tmp_path):
+    from service import create_app
+    from service.auth import TokenStore
+    from service.settings import Settings
+
+    settings = Settings.load({}, tokens=str(tmp_path / "t.json"))
+    client = create_app(settings, store=kept).test_client()
+    auth = {"Authorization": f"Bearer {TokenStore(settings.tokens).create('tests')}"}
+    body = f"<{ID}meeting/x-3> <{PK.meetingOf}> <{ID}body/csp-clb> . <{ID}decision/x-3> <{PK.atMeeting}> <{ID}meeting/x-3> ."
+    put = client.put("/data", query_string={"graph": EXTRA.value}, data=body, content_type="text/turtle", headers=auth)
+    assert put.status_code == 201
+    assert current(kept)
+    owner = ox.NamedNode(ID + "partnership/cumbria-strategic-partnership")
+    assert ox.Triple(ox.NamedNode(ID + "decision/x-3"), FOR_PARTNERSHIP, owner) in stored(kept)
+    assert stored(kept) == computed(kept)

@@ -291,6 +291,13 @@ def data() -> Response:
         return _error(400, f"the {fmt} body does not parse{where}: {exc}")
     except ValueError as exc:
         return _error(400, f"the {fmt} body does not parse: {exc}")
+    if graph is not None and triples:
+        # through the store's own write (all or nothing, only the difference written): on the embedded
+        # store it also keeps the stored entailments current, which a SPARQL update cannot
+        target = pyoxigraph.NamedNode(graph)
+        quads = [pyoxigraph.Quad(t.subject, t.predicate, t.object, target) for t in triples]
+        store.write_graphs(quads, [target], append=request.method == "POST")
+        return Response(status=204 if exists else 201)
     body = " .\n".join(f"{t.subject} {t.predicate} {t.object}" for t in triples)
     insert = (
         f"INSERT DATA {{ {'' if graph is None else f'GRAPH <{graph}> {{'} {body} {'' if graph is None else '}'} }}"
