@@ -344,9 +344,10 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         them brought every partnership's appointments into the cut (at 1,000 generated partnerships,
         19,545 quads where this partnership's own share is about 1,000)."""
         if node not in known:
+            # most nodes asked about are other partnerships' bodies: that pattern first
             known[node] = any(
                 read(*pattern)
-                for pattern in ((node, a, partnership_type), (node, part_of, None), (None, has_sub, node))
+                for pattern in ((None, has_sub, node), (node, a, partnership_type), (node, part_of, None))
             )
         return known[node]
 
