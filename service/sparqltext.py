@@ -13,6 +13,7 @@ form and only the queries sent to Oxigraph are rewritten.
 
 from __future__ import annotations
 
+import functools
 import re
 
 _SKIP = re.compile(
@@ -37,22 +38,28 @@ def _inside(position: int, spans: list[tuple[int, int]]) -> bool:
 
 
 def _close(text: str, start: int, spans: list[tuple[int, int]], depth: int = 1) -> int:
-    """The index of the brace that brings `depth` to zero, scanning from `start`."""
-    i = start
+    """The index of the brace that brings `depth` to zero, scanning from `start` and stepping over
+    strings, IRIs and comments whole."""
+    skip = dict(spans)
+    i = next((end for s, end in spans if s < start < end), start)
     while i < len(text):
-        if not _inside(i, spans):
-            if text[i] == "{":
-                depth += 1
-            elif text[i] == "}":
-                depth -= 1
-                if depth == 0:
-                    return i
+        if i in skip:
+            i = skip[i]
+            continue
+        if text[i] == "{":
+            depth += 1
+        elif text[i] == "}":
+            depth -= 1
+            if depth == 0:
+                return i
         i += 1
     raise ValueError("unbalanced braces in a SPARQL query")
 
 
+@functools.lru_cache(maxsize=512)
 def rewrite_not_exists(query: str) -> str:
-    """The query with each `FILTER NOT EXISTS { ... }` written as OPTIONAL and !BOUND."""
+    """The query with each `FILTER NOT EXISTS { ... }` written as OPTIONAL and !BOUND. Kept per text:
+    saved queries and shapes send the same few texts again and again."""
     count = 0
     while True:
         spans = _code_spans(query)
