@@ -14,7 +14,7 @@ from serving import running_server
 from service import create_app
 from service.auth import TokenStore
 from service.namespaces import GRAPH, PREFIXES
-from service.queries import named_iris
+from service.queries import QueryTimeout, named_iris, run_query
 from service.settings import Settings
 from service.store import EmbeddedStore
 
@@ -189,6 +189,30 @@ def test_a_runaway_query_ends_with_an_error_while_others_are_answered(tmp_path, 
     assert outcome["response"].status_code in (413, 503)
     capped = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
     assert capped.status_code == 413 and b"more than 1000 rows" in capped.data
+
+
+def test_queries_reuse_idle_threads_and_one_stopped_late_holds_none_up(sample_store):
+    """Each query runs in a thread the caller can leave behind at its deadline; a thread that has
+    finished waits for the next query instead of a new one starting for each."""
+    threads = []
+
+    class Watched:
+        def __getattr__(self, name):
+            return getattr(sample_store, name)
+
+        def query(self, *args, **kwargs):
+            threads.append(threading.current_thread())
+            return sample_store.query(*args, **kwargs)
+
+    store = Watched()
+    for _ in range(20):
+        assert run_query(store, "ASK { ?s ?p ?o }", union_default_graph=True).boolean
+    assert len(threads) == 20 and len(set(threads)) == 1 and threading.current_thread() not in threads
+    runaway = "SELECT * WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+    with pytest.raises(QueryTimeout):
+        run_query(store, runaway, timeout=0.2, row_cap=10**12, union_default_graph=True)
+    count = "SELECT (COUNT(*) AS ?n) WHERE { ?s a pk:Partnership }"
+    assert int(run_query(store, count, union_default_graph=True).rows[0][0].value) > 0
 
 
 def test_updates_need_a_valid_token_and_a_failed_update_changes_nothing(writable):
