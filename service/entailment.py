@@ -62,8 +62,6 @@ MEMBER, MEMBER_OF, ORGANIZATION = _ox(ORG.member), _ox(ORG.memberOf), _ox(ORG.or
 ROLE, BROADER = _ox(ORG.role), _ox(SKOS.broader)
 LINK_TERMS = tuple(_ox(p) for p in LINKS)
 PART_TERMS = tuple(_ox(p) for p in PARTS)
-ENTAILED_PREDICATES = frozenset({FOR_PARTNERSHIP, PART_OF, HAS_SUB, MEMBER_OF, ROLE})
-"""The predicates of entailed triples."""
 
 
 class Lookup(Protocol):
