@@ -191,6 +191,28 @@ def test_a_runaway_query_ends_with_an_error_while_others_are_answered(tmp_path, 
     assert capped.status_code == 413 and b"more than 1000 rows" in capped.data
 
 
+def test_query_checks_are_kept_for_short_texts_only_and_answer_the_same_either_way(sample_store):
+    """A lookup's text is checked once and kept; a long text is checked each time and never held, and
+    a SERVICE call or a comment is seen alike in both."""
+    from service.queries import KEPT_TEXT, QueryRefused, _uncommented, service_endpoints
+
+    kept = service_endpoints.kept  # type: ignore[attr-defined]
+    short = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } } # SERVICE elsewhere"
+    padding = "# " + "x" * KEPT_TEXT + "\n"
+    long = padding + short
+    before = kept.cache_info()
+    stripped = _uncommented.kept.cache_info().currsize  # type: ignore[attr-defined]
+    for text in (short, long):
+        assert service_endpoints(text) == ("<http://127.0.0.1:9/sparql>",)
+        with pytest.raises(QueryRefused):
+            run_query(sample_store, text)
+        assert "SERVICE elsewhere" not in _uncommented(text)
+    after = kept.cache_info()
+    assert after.currsize == before.currsize + 1  # the short text only
+    assert after.hits > before.hits  # run_query found the short text's answer kept
+    assert _uncommented.kept.cache_info().currsize == stripped + 1  # type: ignore[attr-defined]
+
+
 def test_queries_reuse_idle_threads_and_one_stopped_late_holds_none_up(sample_store):
     """Each query runs in a thread the caller can leave behind at its deadline; a thread that has
     finished waits for the next query instead of a new one starting for each."""
