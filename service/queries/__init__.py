@@ -5,7 +5,6 @@ the store only."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import queue
 import re
@@ -13,11 +12,12 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TypeVar
 
 from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
 
 from ..namespaces import PREFIXES
+from ..sparqltext import KEPT_TEXT as KEPT_TEXT  # re-exported: the longest text whose checks are kept
+from ..sparqltext import per_text
 from ..store import Store
 
 log = logging.getLogger("partnerkg.query")
@@ -25,27 +25,6 @@ log = logging.getLogger("partnerkg.query")
 _SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?(<[^>]*>|\S+)", re.IGNORECASE)
 _FROM = re.compile(r"\bFROM\s+(?:NAMED\s+)?<", re.IGNORECASE)
 _COMMENT = re.compile(r"^\s*#.*$|(?<=\s)#[^\n>]*$", re.MULTILINE)
-
-
-T = TypeVar("T")
-
-KEPT_TEXT = 8192
-"""The longest query text whose checks are kept (per_text): saved queries and lookups are a few hundred
-characters; a client's long text is worked out each time rather than held."""
-
-
-def per_text(work: Callable[[str], T]) -> Callable[[str], T]:
-    """Keep what `work` makes of a query text, for the last 256 texts of up to KEPT_TEXT characters: a
-    saved query or a client's lookup is the same text run after run, and each check is a regular
-    expression over all of it (about 16 microseconds a pass on a few lines, of a 0.8 ms lookup)."""
-    kept = functools.lru_cache(maxsize=256)(work)
-
-    @functools.wraps(work)
-    def checked(query: str) -> T:
-        return kept(query) if len(query) <= KEPT_TEXT else work(query)
-
-    checked.kept = kept  # type: ignore[attr-defined]
-    return checked
 
 
 @per_text
