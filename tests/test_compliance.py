@@ -406,3 +406,39 @@ def test_the_report_holds_each_quad_once_and_spells_out_each_path(sample_run):
     assert len(paths) > len(set(paths))  # the sample has results sharing such a path
     for path in set(paths):
         assert any(p in (SH.inversePath, RDF.first) for p in report.predicates(path))
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_scorecard(tmp_path, monkeypatch, bulk):
+    """The report is written while the scorecard is made (in bulk at scale); the run's notes, the
+    scorecard among them, are committed with it. A failed scorecard leaves the store as it was, with
+    the report written by the bulk loader or not."""
+    from pyoxigraph import NamedNode
+
+    from service.compliance import report
+    from service.compliance.validate import stored_scorecard
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore, embedded
+
+    if bulk:
+        monkeypatch.setattr(embedded, "BULK_WRITE", 10)
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    validate(s, as_at=AS_AT, save=False)  # the entailments are stored: only the run's own writes differ below
+    s.settle()
+    before = sorted((g.name, g.triples) for g in s.graphs())
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the scorecard failed")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(report, "scorecard", failing)
+        with pytest.raises(RuntimeError, match="scorecard failed"):
+            validate(s, as_at=AS_AT, save=True)
+    s.settle()
+    assert sorted((g.name, g.triples) for g in s.graphs()) == before and list_runs(s) == []
+    run = validate(s, as_at=AS_AT, save=True)
+    [kept] = list_runs(s)
+    assert kept.iri == run.iri and stored_scorecard(s, run.id) == json.loads(json.dumps(run.scorecard))
+    assert s.has_graph(NamedNode("https://w3id.org/partnerkg/graph/run/" + run.id))
+    s.close()

@@ -473,3 +473,75 @@ def test_a_compaction_a_stopped_process_left_is_run_again_on_open(tmp_path, monk
     assert calls == []
     EmbeddedStore(tmp_path / "store").close()
     assert calls == [True] and not (tmp_path / "store.cache" / embedded.COMPACTING_FILE).exists()
+
+
+def test_compactions_asked_for_while_deferred_run_once_at_the_end(tmp_path):
+    """Within compaction_deferred (a validation run), the bulk writes' compactions wait for its end and
+    run once then; the marker is there from the first, so a process stopped meanwhile compacts on the
+    next open."""
+    import threading
+
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    import service.store.embedded as embedded
+
+    s = EmbeddedStore(tmp_path / "store")
+    go = threading.Event()
+    go.set()
+    s._store = _SlowOptimize(s._store, go)
+    started = []
+    real = s._store.optimize
+    s._store.optimize = lambda: started.append(1) or real()
+    p = NamedNode("http://x/p")
+    marker = s.cache_directory / embedded.COMPACTING_FILE
+    with s.compaction_deferred():
+        for name in ("http://x/entailed", "http://x/report"):
+            g = NamedNode(name)
+            s.write_graphs(
+                [Quad(NamedNode(f"http://x/r{i}"), p, Literal(str(i)), g) for i in range(embedded.BULK_WRITE + 1)],
+                [g],
+                derived=True,
+            )
+        assert s._compacting is None and marker.exists()
+    s.settle()
+    assert len(started) == 1 and not marker.exists()
+    s.close()
+
+
+def test_annotations_made_late_are_asked_for_after_the_bulk_write(tmp_path):
+    """Annotations given as a function are asked for once the bulk loader has written the new graph,
+    and committed with the rest; if making them fails, the new graph is dropped and the store is as
+    it was (a run whose scorecard failed keeps nothing)."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    import service.store.embedded as embedded
+
+    s = EmbeddedStore(tmp_path / "store")
+    p, g, notes = NamedNode("http://x/p"), NamedNode("http://x/report"), NamedNode("http://x/runs")
+    many = [Quad(NamedNode(f"http://x/r{i}"), p, Literal(str(i)), g) for i in range(embedded.BULK_WRITE + 1)]
+    seen = []
+
+    def late() -> list[Quad]:
+        seen.append(sum(1 for _ in s.graph_quads(g.value)))  # what the store holds when asked
+        return [Quad(g, p, Literal("noted"), notes)]
+
+    s.write_graphs(many, [g], annotations=late, derived=True)
+    assert seen == [len(many)]
+    assert [q.object.value for q in s.graph_quads(notes.value)] == ["noted"]
+    before = sorted((i.name, i.triples) for i in s.graphs())
+    version = s.data_version()
+    h = NamedNode("http://x/second")
+
+    def failing() -> list[Quad]:
+        raise RuntimeError("the scorecard failed")
+
+    with pytest.raises(RuntimeError, match="scorecard"):
+        s.write_graphs(
+            [Quad(q.subject, q.predicate, q.object, h) for q in many], [h], annotations=failing, derived=True
+        )
+    assert sorted((i.name, i.triples) for i in s.graphs()) == before
+    assert not s.has_graph(h) and s.data_version() == version
+    with pytest.raises(RuntimeError, match="scorecard"):  # too small for the bulk loader: nothing written
+        s.write_graphs([Quad(NamedNode("http://x/a"), p, Literal("1"), h)], [h], annotations=failing, derived=True)
+    assert sorted((i.name, i.triples) for i in s.graphs()) == before
+    s.close()

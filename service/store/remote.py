@@ -305,22 +305,23 @@ class RemoteStore:
         targets: Iterable[NamedNode],
         *,
         append: bool = False,
-        annotations: Iterable[Quad] = (),
+        annotations: Iterable[Quad] | Callable[[], Iterable[Quad]] = (),
         derived: bool = False,
     ) -> None:
-        """Replace (or add to) the target graphs: stage each one, then move them all in one update."""
+        """Replace (or add to) the target graphs: stage each one, then move them all in one update
+        (annotations given as a function are asked for once the staging is sent)."""
         by_graph: dict[str, list[Triple]] = {t.value: [] for t in targets}
         for quad in quads:
             if not isinstance(quad.graph_name, NamedNode):
                 raise StoreError("every written quad must name its graph; loads never write the default graph")
             by_graph.setdefault(quad.graph_name.value, []).append(quad.triple)
-        notes = list(annotations)
         token = hashlib.sha256(json.dumps(sorted(by_graph)).encode()).hexdigest()[:16]
         staged = {name: f"{STAGING}{token}:{i}" for i, name in enumerate(sorted(by_graph))}
         try:
             for name, triples in by_graph.items():
                 if triples:
                     self._put(staged[name], triples)
+            notes = list(annotations() if callable(annotations) else annotations)
             operations = []
             for name in sorted(by_graph):
                 has_content = bool(by_graph[name])
