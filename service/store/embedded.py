@@ -291,6 +291,11 @@ class EmbeddedStore:
             try:
                 # keeps their labels; Oxigraph wrote the text from its own store, so IRIs are not checked again
                 work.extend(parse(reader, RdfFormat.N_TRIPLES, rename_blank_nodes=False, lenient=True))
+            except SyntaxError:
+                # a writer that fails lets the reader go on past the unit another writer is still writing:
+                # the parse then meets a line cut short, and the writer's error is the one to report
+                if not failure:
+                    raise
             finally:
                 if not all(e.is_set() for e in finished):  # the parse failed: the writers stop after their unit
                     failure.append(StoreError("the copy was stopped"))
