@@ -442,3 +442,37 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     assert kept.iri == run.iri and stored_scorecard(s, run.id) == json.loads(json.dumps(run.scorecard))
     assert s.has_graph(NamedNode("https://w3id.org/partnerkg/graph/run/" + run.id))
     s.close()
+
+
+def test_a_partnerships_cut_reads_the_vocabularies_once_per_data_state(tmp_path):
+    """The ontology and policies a one-partnership run copies are read from the store once per data
+    state and kept for the next run; a write to them (a new state) is seen by the next run."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from service.compliance.validate import working_copy_for
+    from service.ingest.bootstrap import init_store
+    from service.namespaces import GRAPH
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    partnership = ID + "partnership/cumbria-lrf"
+    ontology = NamedNode(str(GRAPH["ontology"]))
+    read = []
+    real = s.match
+    s.match = lambda *a: (read.append(a[3]) if a[3] == ontology and a[0] is None else None) or real(*a)  # type: ignore[method-assign]
+    first = working_copy_for(s, partnership)
+    assert read == [ontology]
+    again = working_copy_for(s, partnership)
+    assert read == [ontology] and set(again) == set(first)  # kept: not read again
+    note = Quad(
+        NamedNode("http://example.org/new-term"),
+        NamedNode("http://www.w3.org/2000/01/rdf-schema#label"),
+        Literal("new"),
+        ontology,
+    )
+    s.write_graphs([note], [ontology], append=True)
+    after = working_copy_for(s, partnership)
+    assert read == [ontology, ontology] and Quad(note.subject, note.predicate, note.object) in set(after)
+    del s.match
+    s.close()
