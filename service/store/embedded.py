@@ -548,6 +548,7 @@ class EmbeddedStore:
             except BaseException:
                 self._apply_journal()  # drops the graphs the markers name
                 self._drop_empty_journal()
+                self._compact(wait=False)  # the dropped quads leave deleted keys behind
                 raise
         insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
