@@ -194,7 +194,8 @@ def test_a_runaway_query_ends_with_an_error_while_others_are_answered(tmp_path, 
 def test_query_checks_are_kept_for_short_texts_only_and_answer_the_same_either_way(sample_store):
     """A lookup's text is checked once and kept; a long text is checked each time and never held, and
     a SERVICE call or a comment is seen alike in both."""
-    from service.queries import KEPT_TEXT, QueryRefused, _uncommented, service_endpoints
+    from service.queries import QueryRefused, _uncommented, service_endpoints
+    from service.sparqltext import KEPT_TEXT
 
     kept = service_endpoints.kept  # type: ignore[attr-defined]
     short = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } } # SERVICE elsewhere"

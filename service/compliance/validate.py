@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import functools
 import gc
 import hashlib
 import json
@@ -387,7 +388,8 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-"""Per store: the data's state and the ontology's and policies' quads read under it (_vocabulary_quads)."""
+"""Per store: the data's state (a data version, or "read-only") and the ontology's and policies' quads
+read under it (_vocabulary_quads)."""
 
 
 def _vocabulary_quads(store: Store, graphs: list[ox.NamedNode], match: Callable) -> list[ox.Quad]:
@@ -395,15 +397,14 @@ def _vocabulary_quads(store: Store, graphs: list[ox.NamedNode], match: Callable)
     (a write to them names a new one) and kept for the next one-partnership run; a read-only store
     sees the data as it was when opened, so its are kept while it is open. At 10,000 partnerships the
     2,187 quads took 13 ms to read each run, a tenth of the heaviest partnership's cut."""
-    read_only = getattr(store, "read_only", False)
-    version = None if read_only else store.data_version() if hasattr(store, "data_version") else None  # read first
+    # read before the graphs; None while a write is under way (nothing kept) and for a read-only store
+    state = "read-only" if getattr(store, "read_only", False) else getattr(store, "data_version", lambda: None)()
     kept = _VOCABULARIES.get(store)
-    names = [g.value for g in graphs]
-    if kept is not None and kept[1] == names and (read_only or (version is not None and kept[0] == version)):
-        return kept[2]
+    if state is not None and kept is not None and kept[0] == state:
+        return kept[1]
     quads = [ox.Quad(q.subject, q.predicate, q.object) for graph in graphs for q in match(None, None, None, graph)]
-    if read_only or version is not None:
-        _VOCABULARIES[store] = (version, names, quads)
+    if state is not None:
+        _VOCABULARIES[store] = (state, quads)
     return quads
 
 
@@ -643,7 +644,20 @@ class _CollectorPause:
 collector_paused = _CollectorPause()
 
 
+def _one_compaction(run: Callable[..., Run]) -> Callable[..., Run]:
+    """Around a run: the compactions its writes ask for wait for its end and run once then
+    (EmbeddedStore.compaction_deferred; other stores have none)."""
+
+    @functools.wraps(run)
+    def compacting_once(store: Store, *args: object, **kwargs: object) -> Run:
+        with getattr(store, "compaction_deferred", contextlib.nullcontext)():
+            return run(store, *args, **kwargs)
+
+    return compacting_once
+
+
 @collector_paused()
+@_one_compaction
 def validate(
     store: Store,
     *,
@@ -662,25 +676,6 @@ def validate(
     as_at = as_at or started.date()
     thresholds = thresholds or Thresholds()
     run_id = started.strftime("%Y%m%dT%H%M%SZ") + "-" + uuid.uuid4().hex[:6]
-    # writes to the store go to one thread of their own, in order, while the run goes on
-    deferred = getattr(store, "compaction_deferred", contextlib.nullcontext)
-    with deferred(), concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="partnerkg-write") as writer:
-        return _validate(store, as_at, thresholds, partnership, framework, save, engine, run_id, started, writer)
-
-
-def _validate(  # noqa: PLR0913
-    store: Store,
-    as_at: date,
-    thresholds: Thresholds,
-    partnership: str | None,
-    framework: str | None,
-    save: bool,
-    engine: str,
-    run_id: str,
-    started: datetime,
-    writer: concurrent.futures.Executor,
-) -> Run:
-    """validate's work; what it writes to the store goes to `writer`, and is waited for before it returns."""
     run_iri = ID["run/" + run_id]
     cut = working_copy_for(store, partnership) if partnership is not None else None
     if cut is not None:
@@ -724,16 +719,18 @@ def _validate(  # noqa: PLR0913
     # partnerships) is let go: the bulk loader asks for the run's own notes, the scorecard among them,
     # once it has written the report's quads (EmbeddedStore._write_fresh)
     scored: concurrent.futures.Future = concurrent.futures.Future()
-    saving = writer.submit(save_run, store, run, scored) if save else None
-    try:
-        run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
-    except BaseException as exc:
-        scored.set_exception(exc)  # the write drops the report it wrote, and stops
-        raise
-    scored.set_result(None)
-    del work, cut, view, attribution, pairs, results
-    if saving is not None:
-        saving.result()  # the write's error is the run's
+    # the executor starts its thread on the first submit: none unless the run is saved
+    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="partnerkg-save") as writer:
+        saving = writer.submit(save_run, store, run, scored) if save else None
+        try:
+            run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
+        except BaseException as exc:
+            scored.set_exception(exc)  # the write drops the report it wrote, and stops
+            raise
+        scored.set_result(None)
+        del work, cut, view, attribution, pairs, results
+        if saving is not None:
+            saving.result()  # the write's error is the run's
     return run
 
 

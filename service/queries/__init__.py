@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from pyoxigraph import DefaultGraph, NamedNode, QueryBoolean, QuerySolutions, QueryTriples
 
 from ..namespaces import PREFIXES
-from ..sparqltext import KEPT_TEXT as KEPT_TEXT  # re-exported: the longest text whose checks are kept
 from ..sparqltext import per_text
 from ..store import Store
 
