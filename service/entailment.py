@@ -26,6 +26,13 @@ A node's partnership is the first of these that gives one:
 On a cycle of links the rules do not settle every node's partnership: a full computation gives none
 to the node it meets the cycle by, and a write that reaches a cycle may find no settled answer, when
 it leaves the set to the next full run (`changes`).
+
+Beside the entailments, and kept current with them, an index a one-partnership run reads instead of
+records that hang from a shared node (`held_triples`): a record that links by one of INCOMING to a
+node that is not bound (a partnership, or a body of one: `is_bound`) and also links to bound nodes has
+pk:heldFrom each such unbound node and pk:heldWith each bound one. A shared partner body's
+assessments by other partnerships' boards are such records: the cut of a partnership that has the
+body as a partner leaves out those held with no node of its own, without reading each of them.
 """
 
 from __future__ import annotations
@@ -46,6 +53,19 @@ LINKS = (PK.meetingOf, PK.atMeeting, ORG.organization, PK.actionOf, PK.committed
 """A thing belongs to the partnership its link points to (a meeting to whoever holds it)."""
 PARTS = (PK.hasObjective, PK.hasGovernanceArrangement, PK.hasOutcome)
 """What a partnership has belongs to it."""
+INCOMING = (
+    PK.assesses,
+    PK.aboutAction,
+    PK.justifies,
+    PK.briefingFor,
+    ORG.originalOrganization,
+    PK.seatsOn,
+    ORG.organization,
+)
+"""Links whose subject belongs with the node they point at: an assessment with what it assesses, a
+notice with its action, a briefing with its meeting, a reorganisation with the council it abolished,
+an appointment with the committee it is to (a joint committee's seats are counted). A partnership's
+cut (compliance.validate.working_copy_for) follows them backwards; the held index is kept for them."""
 
 RULES_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 """Names the rules (this module's text): entailments stored by other rules are computed again."""
@@ -62,6 +82,8 @@ MEMBER, MEMBER_OF, ORGANIZATION = _ox(ORG.member), _ox(ORG.memberOf), _ox(ORG.or
 ROLE, BROADER = _ox(ORG.role), _ox(SKOS.broader)
 LINK_TERMS = tuple(_ox(p) for p in LINKS)
 PART_TERMS = tuple(_ox(p) for p in PARTS)
+INCOMING_TERMS = tuple(_ox(p) for p in INCOMING)
+HELD_FROM, HELD_WITH = _ox(PK.heldFrom), _ox(PK.heldWith)
 
 
 class Lookup(Protocol):
@@ -129,6 +151,23 @@ def local_triples(node: object, look: Lookup, wider: Callable[[object], set]) ->
     return out
 
 
+def held_triples(node: object, links: Iterable[tuple[object, object]], bound: Callable[[object], bool]) -> set:
+    """The held index's triples about a node, from its links (predicate, object): pk:heldFrom each node
+    it links to by one of INCOMING that is not `bound`, and pk:heldWith each bound node it links to by
+    any predicate; none unless it has both."""
+    loose, tied = [], []
+    for predicate, obj in links:
+        if isinstance(obj, ox.Literal):
+            continue
+        if bound(obj):
+            tied.append(obj)
+        elif predicate in INCOMING_TERMS:
+            loose.append(obj)
+    if not loose or not tied:
+        return set()
+    return {ox.Triple(node, HELD_FROM, n) for n in loose} | {ox.Triple(node, HELD_WITH, o) for o in tied}  # type: ignore[arg-type]
+
+
 def _wider(look: Lookup) -> Callable[[object], set]:
     """A role's broader roles, transitively (not the role itself unless a cycle leads back to it)."""
     known: dict[object, set] = {}
@@ -152,12 +191,12 @@ class _Scanned:
     """A Lookup on dictionaries filled by scanning each predicate the rules read once (the store's
     default graph): per-node lookups of the store would cost ten times as much for the whole register."""
 
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, incoming: bool = False) -> None:
         default = ox.DefaultGraph()
         self.forward: dict[ox.NamedNode, dict[object, list]] = {}
         self.backward: dict[ox.NamedNode, dict[object, list]] = {}
         for predicate in dict.fromkeys(
-            (PART_OF, SEATS_ON, SCRUTINISES, ROLE, BROADER, *LINK_TERMS)
+            (PART_OF, SEATS_ON, SCRUTINISES, ROLE, BROADER, *LINK_TERMS, *(INCOMING_TERMS if incoming else ()))
         ):  # organization is a link
             self.forward[predicate] = index = defaultdict(list)
             for q in store.quads_for_pattern(None, predicate, None, default):
@@ -176,6 +215,10 @@ class _Scanned:
 
     def is_partnership(self, node: object) -> bool:
         return node in self.partnerships
+
+    def bound(self) -> set:
+        """The partnerships and every node that is a body of one (`is_bound`)."""
+        return self.partnerships | set(self.backward[HAS_SUB]) | set(self.forward[PART_OF])
 
     def candidates(self) -> set:
         """Every node a rule can give a partnership to."""
@@ -237,7 +280,27 @@ def partnership_of(store: ox.Store) -> dict[object, object]:
 
 def entailed_triples(store: ox.Store) -> set[ox.Triple]:
     """The entailed triples of the data in the store's default graph."""
-    look = _Scanned(store)
+    return _entailed(_Scanned(store))
+
+
+def entailed_and_held(store: ox.Store) -> tuple[set[ox.Triple], set[ox.Triple]]:
+    """The entailed triples of the data in the store's default graph, and its held index: a record
+    reaches the index only by linking to a bound node, so only the records that link by one of INCOMING
+    to an unbound node are read whole (at 10,000 partnerships 50,009 of them; 1,250 are held)."""
+    look = _Scanned(store, incoming=True)
+    bound = look.bound()
+    default = ox.DefaultGraph()
+    held: set[ox.Triple] = set()
+    hanging = {
+        n for p in INCOMING_TERMS for n, targets in look.forward[p].items() if any(t not in bound for t in targets)
+    }
+    for node in hanging:
+        links = [(q.predicate, q.object) for q in store.quads_for_pattern(node, None, None, default)]
+        held |= held_triples(node, links, bound.__contains__)
+    return _entailed(look), held
+
+
+def _entailed(look: _Scanned) -> set[ox.Triple]:
     owners = _all_owners(look)
     out = {ox.Triple(n, FOR_PARTNERSHIP, p) for n, p in owners.items() if p is not None}  # type: ignore[arg-type]
     subjects: set = set()
@@ -273,13 +336,27 @@ class StoreLookup:
         """Whether a data graph holds the triple."""
         return any(self.is_data(q.graph_name) for q in self.match(subject, predicate, obj, None))
 
+    def links(self, node: object) -> list[tuple[object, object]]:
+        """The node's links: (predicate, object) of each triple whose subject it is."""
+        return [(q.predicate, q.object) for q in self.match(node, None, None, None) if self.is_data(q.graph_name)]
+
+    def linking(self, node: object) -> set:
+        """The subjects of the triples whose object the node is."""
+        return {q.subject for q in self.match(None, None, node, None) if self.is_data(q.graph_name)}
+
+    def is_bound(self, node: object) -> bool:
+        """Whether the node is a partnership or a body of one (has a org:hasSubOrganization parent or is
+        pk:partOfPartnership something): what the held index and a partnership's cut treat as another
+        partnership's business unless it is the partnership's own."""
+        return self.is_partnership(node) or self.holds(None, HAS_SUB, node) or bool(self.objects(node, PART_OF))
+
 
 MAX_ROUNDS = 32
 """Waves of partnerships passed on along links before `changes` gives up (the links would be cyclic)."""
 
 
 def changes(
-    look: Lookup, stored: Callable[[object], set[ox.Triple]], changed: Iterable[ox.Quad]
+    look: StoreLookup, stored: Callable[[object], set[ox.Triple]], changed: Iterable[ox.Quad]
 ) -> tuple[set[ox.Triple], set[ox.Triple]] | None:
     """What to add to and remove from a set of entailed triples, current before a change to the data,
     to make it current after: `look` reads the data as changed, `stored` gives the set's triples about
@@ -291,14 +368,20 @@ def changes(
     changed passes the change on to what links to it (a meeting to its decisions), wave by wave, and
     the others' are read from the stored set. Every node so reached, and each node whose own triples
     follow from a changed statement (a membership's member, a partnership's bodies), has its triples
-    computed again and compared with the stored ones."""
+    computed again and compared with the stored ones. So has what links to a node that may have become
+    bound or stopped being so (its held triples: `held_triples`)."""
     touched: set = set()
+    rebound: set = set()
     for q in changed:
         if q.predicate == BROADER:
             return None
         touched.add(q.subject)
         if not isinstance(q.object, ox.Literal):
             touched.add(q.object)
+        if q.predicate == HAS_SUB:
+            rebound.add(q.object)
+        elif q.predicate == PART_OF or (q.predicate == TYPE and q.object == PARTNERSHIP):
+            rebound.add(q.subject)
     before: dict[object, object | None] = {}
 
     def stored_owner(node: object) -> object | None:
@@ -333,11 +416,21 @@ def changes(
     subjects = set(now)
     for node in touched:
         subjects.update(look.objects(node, MEMBER))  # a membership's member is org:memberOf its body
+    for node in rebound:
+        subjects.update(look.linking(node))
     wider = _wider(look)
+    bound: dict[object, bool] = {}
+
+    def is_bound(node: object) -> bool:
+        if node not in bound:
+            bound[node] = look.is_bound(node)
+        return bound[node]
+
     additions: set[ox.Triple] = set()
     removals: set[ox.Triple] = set()
     for node in subjects:
         new = for_partnership(node, owner(node)) | local_triples(node, look, wider)
+        new |= held_triples(node, look.links(node), is_bound)
         old = stored(node)
         additions |= new - old
         removals |= old - new

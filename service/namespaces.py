@@ -146,7 +146,9 @@ class PK(DefinedNamespace):
     hasObjective: URIRef
     hasOutcome: URIRef
     hasTarget: URIRef
+    heldFrom: URIRef
     heldInPublic: URIRef
+    heldWith: URIRef
     infoCount: URIRef
     invitedForItem: URIRef
     isBudgetDecision: URIRef

@@ -6,6 +6,7 @@ import csv
 from datetime import date
 
 import pyoxigraph as ox
+from rdflib import RDF
 from test_compliance import SAMPLE_VIOLATIONS
 
 from service.compliance.validate import validate, working_copy_for
@@ -43,6 +44,47 @@ def test_validation_finds_exactly_the_injected_breaches(tmp_path):
     cut = working_copy_for(store, str(ID) + "partnership/c1-cumbria-strategic-partnership")
     others = tuple(f"{ID}{kind}/c2-" for kind in ("appointment", "membership", "meeting"))
     assert cut is not None and not [q for q in cut if q.subject.value.startswith(others)]
+    store.close()
+
+
+def test_the_held_index_leaves_a_cut_as_it_was_and_spares_reading_other_partnerships_records(tmp_path, monkeypatch):
+    """A partnership's cut read with the held index current equals the cut read without it, for every
+    partnership of a generated register where 4 copies share a partner body that each copy's board
+    assesses; and it reads fewer quads, as the other boards' assessments are not read."""
+    from service.compliance import validate as module
+
+    made = generate(tmp_path / "gen", councils=4, partnerships_per_council=8, seed=4)
+    store = EmbeddedStore(tmp_path / "store")
+    init_store(store, sample=False)
+    load_files(store, [made.register])
+    validate(store, as_at=date(2026, 11, 22), save=False)  # stores the entailments and the index
+    assert module._held_index(store, store.match) is not None
+    partnerships = sorted(
+        q.subject.value for q in store.match(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.Partnership)), None)
+    )
+    assert len(partnerships) == 32
+    read = {"quads": 0}
+    match = store.match
+
+    def counted(*pattern):  # noqa: ANN002, ANN202
+        found = list(match(*pattern))
+        read["quads"] += len(found)
+        return found
+
+    monkeypatch.setattr(store, "match", counted)
+
+    def cut(partnership: str) -> tuple[set, int]:
+        read["quads"] = 0
+        quads = set(working_copy_for(store, partnership))  # type: ignore[arg-type]
+        return quads, read["quads"]
+
+    indexed = {p: cut(p) for p in partnerships}
+    monkeypatch.setattr(module, "_held_index", lambda *_: None)
+    for p in partnerships:
+        quads, count = cut(p)
+        assert indexed[p][0] == quads, p
+        if "cumbria-strategic-partnership" in p:  # three other copies' assessments of the shared body
+            assert indexed[p][1] < count, p
     store.close()
 
 

@@ -31,7 +31,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
-from ..entailment import LINKS, PARTS, RULES_DIGEST, entailed_triples
+from ..entailment import HELD_FROM, HELD_WITH, INCOMING, LINKS, PARTS, RULES_DIGEST, entailed_and_held, entailed_triples
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
 from ..reasoning import data_graphs, data_query
@@ -45,6 +45,8 @@ ENGINES = ("sparql", "pyshacl")
 
 RUNS_GRAPH = GRAPH["runs"]
 ENTAILED_GRAPH = GRAPH["entailed"]
+HELD_GRAPH = GRAPH["held"]
+"""The held index (service.entailment), stored and kept current with the entailments, under their stamp."""
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
@@ -207,7 +209,8 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         # Oxigraph wrote the text (the cache's copy, or the store's answer): its IRIs need no second check
         work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
         return
-    entailed = entailed_triples(work)
+    # the held index serves the one-partnership cut, which a store read triple by triple makes
+    entailed, held = entailed_and_held(work) if hasattr(store, "match") else (entailed_triples(work), set())
     # written once, for the run cache; the working store parses it (at 10,000 partnerships, 416,257
     # triples: 0.6 s with the serialising, against 1.4 s for a quad object made for each in Python)
     text = ox.serialize(entailed, format=nt)
@@ -218,7 +221,9 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         stamp = ox.Literal(f"{version}+{RULES_DIGEST}")
         notes.append(ox.Quad(target, ox.NamedNode(str(PK.dataVersion)), stamp, ox.NamedNode(str(sources))))
     quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
-    store.write_graphs(quads, [target], annotations=notes, derived=True)
+    index = ox.NamedNode(str(HELD_GRAPH))
+    quads += [ox.Quad(t.subject, t.predicate, t.object, index) for t in held]
+    store.write_graphs(quads, [target, index], annotations=notes, derived=True)
     _keep(store, "entailed-", name, text)  # type: ignore[arg-type]
 
 
@@ -278,18 +283,6 @@ def _file_digest(path: Path) -> hashlib._Hash:
         return hashlib.file_digest(f, "sha256")
 
 
-INCOMING = (
-    PK.assesses,
-    PK.aboutAction,
-    PK.justifies,
-    PK.briefingFor,
-    ORG.originalOrganization,
-    PK.seatsOn,
-    ORG.organization,
-)
-"""Links whose subject belongs with the node they point at: an assessment with what it assesses, a
-notice with its action, a briefing with its meeting, a reorganisation with the council it abolished,
-an appointment with the committee it is to (a joint committee's seats are counted)."""
 HOPS = 4
 """How far the cut follows links out of a partnership's own nodes: appointment, period, instant; or framework,
 council, reorganisation, successor council."""
@@ -304,7 +297,9 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     stored data), what they link to within HOPS links, what links into them by the INCOMING links,
     and the ontology and policies: a few hundred triples instead of the register, so a one-partnership
     run costs milliseconds. Tests hold its findings equal to the partnership's share of a full run.
-    None when the store cannot be read triple by triple (a remote store): the caller copies it all."""
+    None when the store cannot be read triple by triple (a remote store): the caller copies it all.
+    What hangs from a node that is not the partnership's and links to another partnership's node
+    is left out; the held index (HELD_GRAPH), when current, names those records, so they are not read."""
     match = getattr(store, "match", None)
     if match is None:
         return None
@@ -357,6 +352,24 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         return known[node]
 
     known: dict[object, bool] = {}
+    held = _held_index(store, match)
+    tied: set[object] | None = None  # the held records tied to a bound node of this partnership's
+
+    def foreign(node: object) -> set[object]:
+        """The held records hanging from a node that are tied to no bound node among the partnership's
+        own (`start`, all read at the first hop): each is tied to another partnership's, and the check
+        below would drop it. Reading them was most of the heaviest cut: at 10,000 partnerships the
+        1,250 assessments of one partner body by other partnerships' boards."""
+        nonlocal tied
+        if held is None:
+            return set()
+        here = {q.subject for q in match(None, HELD_FROM, node, held)}
+        if not here:
+            return here
+        if tied is None:
+            bound = [n for n in start if n in own or known.get(n)]
+            tied = {q.subject for n in bound for q in match(None, HELD_WITH, n, held)}
+        return here - tied
 
     start = set(frontier)
     hanging: set[object] = set()  # reached only by a link into a node that is not this partnership's
@@ -375,9 +388,9 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
                 continue  # its own triples are kept, nothing past them
             following.update(q.object for q in triples if not isinstance(q.object, ox.Literal))
             if hop < HOPS:
-                into = hung if node not in start else following
+                into, skip = (hung, foreign(node)) if node not in start else (following, set())
                 for predicate in incoming:
-                    into.update(q.subject for q in read(None, predicate, node))
+                    into.update(q.subject for q in read(None, predicate, node) if q.subject not in skip)
         frontier = following | hung
         hanging = hung - following
     work = ox.Store()
@@ -385,6 +398,19 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     work.extend(_vocabulary_quads(store, vocabularies, match))
     _add_vocabularies(work, hashlib.sha256())
     return work
+
+
+def _held_index(store: Store, match: Callable) -> ox.NamedNode | None:
+    """The held index's graph when it is current: the entailments' stamp names the data's state now
+    (None for a read-only store, whose state is not known, and while a write is under way)."""
+    version = getattr(store, "data_version", lambda: None)()
+    if version is None:
+        return None
+    stamp = f"{version}+{RULES_DIGEST}"
+    stamps = match(
+        ox.NamedNode(str(ENTAILED_GRAPH)), ox.NamedNode(str(PK.dataVersion)), None, ox.NamedNode(str(GRAPH["sources"]))
+    )
+    return ox.NamedNode(str(HELD_GRAPH)) if any(q.object.value == stamp for q in stamps) else None
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
