@@ -244,7 +244,7 @@ def step_revalidate(args: argparse.Namespace) -> dict:
     from service.compliance.validate import validate, working_copy_for
 
     # opened for writing, as the service and the CLI open it: a read-only store cannot tell whether its
-    # held index is current (its data version is not known), so its cuts read without it
+    # hanging index is current (its data version is not known), so its cuts read without it
     store = _store(args)
     every = sorted(
         row["p"].value  # type: ignore[index]
@@ -310,11 +310,11 @@ def step_keep(args: argparse.Namespace) -> dict:
     after a full run has stored them: for SAMPLED partnerships and the one most nodes belong to, a new
     meeting of one of its bodies with a decision at it (a graph of their own), then the meeting moved to
     the next partnership's body, then the graph emptied. Each write's whole time and its upkeep's, and
-    at the end whether the kept set (and the held index) equals the rules' computation over the whole data."""
+    at the end whether the kept set (and the hanging index) equals the rules' computation over the whole data."""
     import pyoxigraph as ox
 
     from service.compliance.validate import working_copy
-    from service.entailment import FOR_PARTNERSHIP, HAS_SUB, TYPE, entailed_and_held
+    from service.entailment import FOR_PARTNERSHIP, HAS_SUB, TYPE, entailed_and_hanging
     from service.namespaces import PK
     from service.store import embedded
 
@@ -373,12 +373,12 @@ def step_keep(args: argparse.Namespace) -> dict:
             )
     kept = {
         ox.Triple(q.subject, q.predicate, q.object)
-        for graph in (embedded.ENTAILED, embedded.HELD)
+        for graph in (embedded.ENTAILED, embedded.HANGING)
         for q in store.match(None, None, None, graph)
     }
     work, _, _ = working_copy(store)
-    entailed, held = entailed_and_held(work)
-    equal = kept == entailed | held
+    entailed, hanging = entailed_and_hanging(work)
+    equal = kept == entailed | hanging
     store.close()
     return {
         "writes": len(writes),

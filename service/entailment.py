@@ -27,12 +27,14 @@ On a cycle of links the rules do not settle every node's partnership: a full com
 to the node it meets the cycle by, and a write that reaches a cycle may find no settled answer, when
 it leaves the set to the next full run (`changes`).
 
-Beside the entailments, and kept current with them, an index a one-partnership run reads instead of
-records that hang from a shared node (`held_triples`): a record that links by one of INCOMING to a
-node that is not bound (a partnership, or a body of one: `is_bound`) and also links to bound nodes has
-pk:heldFrom each such unbound node and pk:heldWith each bound one. A shared partner body's
-assessments by other partnerships' boards are such records: the cut of a partnership that has the
-body as a partner leaves out those held with no node of its own, without reading each of them.
+Beside the entailments, and kept current with them, the hanging index a one-partnership run reads
+instead of what links into a shared node (`hanging_triples`). A record that links by one of INCOMING
+to a node that is not bound (neither a partnership nor a body of one: `is_bound`) hangs from it: it
+has pk:hangsFrom each such node, unless it also links to bound nodes, when it is held: pk:heldFrom
+each such unbound node and pk:heldWith each bound one. A shared partner body's assessments by other
+partnerships' boards are held; a briefing for a meeting hangs from it. The cut of a partnership that
+reaches a shared node takes what hangs from it and what is held from it with one of the
+partnership's own nodes, without reading the records held with other partnerships' nodes.
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ INCOMING = (
 """Links whose subject belongs with the node they point at: an assessment with what it assesses, a
 notice with its action, a briefing with its meeting, a reorganisation with the council it abolished,
 an appointment with the committee it is to (a joint committee's seats are counted). A partnership's
-cut (compliance.validate.working_copy_for) follows them backwards; the held index is kept for them."""
+cut (compliance.validate.working_copy_for) follows them backwards; the hanging index is kept for them."""
 
 RULES_DIGEST = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:16]
 """Names the rules (this module's text): entailments stored by other rules are computed again."""
@@ -83,7 +85,9 @@ ROLE, BROADER = _ox(ORG.role), _ox(SKOS.broader)
 LINK_TERMS = tuple(_ox(p) for p in LINKS)
 PART_TERMS = tuple(_ox(p) for p in PARTS)
 INCOMING_TERMS = tuple(_ox(p) for p in INCOMING)
-HELD_FROM, HELD_WITH = _ox(PK.heldFrom), _ox(PK.heldWith)
+HANGS_FROM, HELD_FROM, HELD_WITH = _ox(PK.hangsFrom), _ox(PK.heldFrom), _ox(PK.heldWith)
+HANGING_TERMS = (HANGS_FROM, HELD_FROM, HELD_WITH)
+"""The hanging index's predicates (kept in a graph of their own)."""
 
 
 class Lookup(Protocol):
@@ -151,10 +155,10 @@ def local_triples(node: object, look: Lookup, wider: Callable[[object], set]) ->
     return out
 
 
-def held_triples(node: object, links: Iterable[tuple[object, object]], bound: Callable[[object], bool]) -> set:
-    """The held index's triples about a node, from its links (predicate, object): pk:heldFrom each node
-    it links to by one of INCOMING that is not `bound`, and pk:heldWith each bound node it links to by
-    any predicate; none unless it has both."""
+def hanging_triples(node: object, links: Iterable[tuple[object, object]], bound: Callable[[object], bool]) -> set:
+    """The hanging index's triples about a node, from its links (predicate, object): for each node it
+    links to by one of INCOMING that is not `bound`, pk:hangsFrom it, or pk:heldFrom it when the node
+    also links to bound nodes (by any predicate), with pk:heldWith each of those."""
     loose, tied = [], []
     for predicate, obj in links:
         if isinstance(obj, ox.Literal):
@@ -163,7 +167,9 @@ def held_triples(node: object, links: Iterable[tuple[object, object]], bound: Ca
             tied.append(obj)
         elif predicate in INCOMING_TERMS:
             loose.append(obj)
-    if not loose or not tied:
+    if not tied:
+        return {ox.Triple(node, HANGS_FROM, n) for n in loose}  # type: ignore[arg-type]
+    if not loose:
         return set()
     return {ox.Triple(node, HELD_FROM, n) for n in loose} | {ox.Triple(node, HELD_WITH, o) for o in tied}  # type: ignore[arg-type]
 
@@ -283,21 +289,21 @@ def entailed_triples(store: ox.Store) -> set[ox.Triple]:
     return _entailed(_Scanned(store))
 
 
-def entailed_and_held(store: ox.Store) -> tuple[set[ox.Triple], set[ox.Triple]]:
-    """The entailed triples of the data in the store's default graph, and its held index: a record
-    reaches the index only by linking to a bound node, so only the records that link by one of INCOMING
-    to an unbound node are read whole (at 10,000 partnerships 50,009 of them; 1,250 are held)."""
+def entailed_and_hanging(store: ox.Store) -> tuple[set[ox.Triple], set[ox.Triple]]:
+    """The entailed triples of the data in the store's default graph, and its hanging index: only the
+    records that link by one of INCOMING to an unbound node are read whole (at 10,000 partnerships
+    50,009 of them, of which 1,250 are held)."""
     look = _Scanned(store, incoming=True)
     bound = look.bound()
     default = ox.DefaultGraph()
-    held: set[ox.Triple] = set()
-    hanging = {
+    hanging: set[ox.Triple] = set()
+    records = {
         n for p in INCOMING_TERMS for n, targets in look.forward[p].items() if any(t not in bound for t in targets)
     }
-    for node in hanging:
+    for node in records:
         links = [(q.predicate, q.object) for q in store.quads_for_pattern(node, None, None, default)]
-        held |= held_triples(node, links, bound.__contains__)
-    return _entailed(look), held
+        hanging |= hanging_triples(node, links, bound.__contains__)
+    return _entailed(look), hanging
 
 
 def _entailed(look: _Scanned) -> set[ox.Triple]:
@@ -346,7 +352,7 @@ class StoreLookup:
 
     def is_bound(self, node: object) -> bool:
         """Whether the node is a partnership or a body of one (has a org:hasSubOrganization parent or is
-        pk:partOfPartnership something): what the held index and a partnership's cut treat as another
+        pk:partOfPartnership something): what the hanging index and a partnership's cut treat as another
         partnership's business unless it is the partnership's own."""
         return self.is_partnership(node) or self.holds(None, HAS_SUB, node) or bool(self.objects(node, PART_OF))
 
@@ -369,7 +375,7 @@ def changes(
     the others' are read from the stored set. Every node so reached, and each node whose own triples
     follow from a changed statement (a membership's member, a partnership's bodies), has its triples
     computed again and compared with the stored ones. So has what links to a node that may have become
-    bound or stopped being so (its held triples: `held_triples`)."""
+    bound or stopped being so (its triples in the hanging index: `hanging_triples`)."""
     touched: set = set()
     rebound: set = set()
     for q in changed:
@@ -430,7 +436,7 @@ def changes(
     removals: set[ox.Triple] = set()
     for node in subjects:
         new = for_partnership(node, owner(node)) | local_triples(node, look, wider)
-        new |= held_triples(node, look.links(node), is_bound)
+        new |= hanging_triples(node, look.links(node), is_bound)
         old = stored(node)
         additions |= new - old
         removals |= old - new

@@ -142,6 +142,7 @@ class PK(DefinedNamespace):
     forPartnership: URIRef
     governsArea: URIRef
     gssCode: URIRef
+    hangsFrom: URIRef
     hasGovernanceArrangement: URIRef
     hasObjective: URIRef
     hasOutcome: URIRef

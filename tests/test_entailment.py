@@ -1,5 +1,5 @@
 """The stored entailments kept current by small writes: after each change the graphs `entailed` and
-`held` hold exactly what the rules compute for the whole data again, and the stamp names the data's
+`hanging` hold exactly what the rules compute for the whole data again, and the stamp names the data's
 new state."""
 
 from __future__ import annotations
@@ -13,6 +13,8 @@ from service.compliance.validate import validate, working_copy
 from service.entailment import (
     BROADER,
     FOR_PARTNERSHIP,
+    HANGING_TERMS,
+    HANGS_FROM,
     HAS_SUB,
     HELD_FROM,
     HELD_WITH,
@@ -24,7 +26,7 @@ from service.entailment import (
     ROLE,
     RULES_DIGEST,
     TYPE,
-    entailed_and_held,
+    entailed_and_hanging,
 )
 from service.ingest.bootstrap import init_store
 from service.namespaces import GRAPH, PK
@@ -32,25 +34,25 @@ from service.store import EmbeddedStore
 from service.store.base import is_data_graph
 
 ENTAILED = ox.NamedNode(str(GRAPH["entailed"]))
-HELD = ox.NamedNode(str(GRAPH["held"]))
+HANGING = ox.NamedNode(str(GRAPH["hanging"]))
 SOURCES = ox.NamedNode(str(GRAPH["sources"]))
 EXTRA = ox.NamedNode("urn:x:extra")
 ID = "https://w3id.org/partnerkg/id/"
 
 
 def stored(store: EmbeddedStore) -> set[ox.Triple]:
-    """The stored entailments and held index (each kept in its own graph)."""
+    """The stored entailments and hanging index (each kept in its own graph)."""
     found = {ox.Triple(q.subject, q.predicate, q.object) for q in store.match(None, None, None, ENTAILED)}
-    held = {ox.Triple(q.subject, q.predicate, q.object) for q in store.match(None, None, None, HELD)}
-    assert all(t.predicate in (HELD_FROM, HELD_WITH) for t in held)
-    assert not any(t.predicate in (HELD_FROM, HELD_WITH) for t in found)
-    return found | held
+    hanging = {ox.Triple(q.subject, q.predicate, q.object) for q in store.match(None, None, None, HANGING)}
+    assert all(t.predicate in HANGING_TERMS for t in hanging)
+    assert not any(t.predicate in HANGING_TERMS for t in found)
+    return found | hanging
 
 
 def computed(store: EmbeddedStore) -> set[ox.Triple]:
     work, _, _ = working_copy(store)
-    entailed, held = entailed_and_held(work)
-    return entailed | held
+    entailed, hanging = entailed_and_hanging(work)
+    return entailed | hanging
 
 
 def stamp(store: EmbeddedStore) -> str | None:
@@ -150,15 +152,18 @@ def test_appended_and_new_graphs_are_followed(kept, tmp_path):
     assert stored(kept) == computed(kept)
 
 
-def test_the_held_index_follows_what_a_record_links_to_and_whether_its_targets_are_bound(kept):
+def test_the_hanging_index_follows_what_a_record_links_to_and_whether_its_targets_are_bound(kept):
     """The sample's assessment of a shared partner body by a partnership's board is held from the body
-    with the board. It is not once the board is no longer a partnership's body, nor once the body it
-    assesses becomes one; and it is again when those writes are undone."""
+    with the board; a council's assessment of a person hangs from the person. The first hangs from the
+    body once the board is no longer a partnership's body, and from nothing once the body it assesses
+    becomes one; and it is held again when those writes are undone."""
     assessment = ox.NamedNode(ID + "assessment/cvs-partner-asks-2026")
     cvs, board = ox.NamedNode(ID + "organisation/cumbria-cvs"), ox.NamedNode(ID + "body/csp-clb")
     held = {ox.Triple(assessment, HELD_FROM, cvs), ox.Triple(assessment, HELD_WITH, board)}
     assert held <= stored(kept)
     assert {t for t in stored(kept) if t.predicate in (HELD_FROM, HELD_WITH)} == held  # the sample's only one
+    person = ox.NamedNode(ID + "person/eve-fictional")
+    assert ox.Triple(ox.NamedNode(ID + "assessment/eve-fictional-principles-2026"), HANGS_FROM, person) in stored(kept)
     ties = [
         q
         for q in [*kept.match(None, HAS_SUB, board, None), *kept.match(board, PART_OF, None, None)]
@@ -168,7 +173,7 @@ def test_the_held_index_follows_what_a_record_links_to_and_whether_its_targets_a
     for tie in ties:  # the board stops being a body of any partnership
         replace_without(kept, tie)
     assert current(kept)
-    assert not held & stored(kept)
+    assert not held & stored(kept) and ox.Triple(assessment, HANGS_FROM, cvs) in stored(kept)
     assert stored(kept) == computed(kept)
     ties = [ox.Quad(q.subject, q.predicate, q.object, EXTRA) for q in ties]
     kept.write_graphs(ties, [EXTRA], append=True)  # and is one again
@@ -176,7 +181,7 @@ def test_the_held_index_follows_what_a_record_links_to_and_whether_its_targets_a
     partnership = ox.NamedNode(ID + "partnership/cumbria-strategic-partnership")
     kept.write_graphs([ox.Quad(cvs, PART_OF, partnership, EXTRA)], [EXTRA], append=True)  # the body assessed is bound
     assert current(kept)
-    assert not held & stored(kept)
+    assert not [t for t in stored(kept) if t.subject == assessment and t.predicate in HANGING_TERMS]
     assert stored(kept) == computed(kept)
     kept.write_graphs(ties, [EXTRA])
     assert current(kept) and held <= stored(kept)

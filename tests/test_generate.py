@@ -47,8 +47,8 @@ def test_validation_finds_exactly_the_injected_breaches(tmp_path):
     store.close()
 
 
-def test_the_held_index_leaves_a_cut_as_it_was_and_spares_reading_other_partnerships_records(tmp_path, monkeypatch):
-    """A partnership's cut read with the held index current equals the cut read without it, for every
+def test_the_hanging_index_leaves_a_cut_as_it_was_and_spares_reading_other_partnerships_records(tmp_path, monkeypatch):
+    """A partnership's cut read with the hanging index current equals the cut read without it, for every
     partnership of a generated register where 4 copies share a partner body that each copy's board
     assesses; and it reads fewer quads, as the other boards' assessments are not read."""
     from service.compliance import validate as module
@@ -58,7 +58,7 @@ def test_the_held_index_leaves_a_cut_as_it_was_and_spares_reading_other_partners
     init_store(store, sample=False)
     load_files(store, [made.register])
     validate(store, as_at=date(2026, 11, 22), save=False)  # stores the entailments and the index
-    assert module._held_index(store, store.match) is not None
+    assert module._hanging_index(store, store.match) is not None
     partnerships = sorted(
         q.subject.value for q in store.match(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.Partnership)), None)
     )
@@ -79,7 +79,7 @@ def test_the_held_index_leaves_a_cut_as_it_was_and_spares_reading_other_partners
         return quads, read["quads"]
 
     indexed = {p: cut(p) for p in partnerships}
-    monkeypatch.setattr(module, "_held_index", lambda *_: None)
+    monkeypatch.setattr(module, "_hanging_index", lambda *_: None)
     for p in partnerships:
         quads, count = cut(p)
         assert indexed[p][0] == quads, p

@@ -31,7 +31,17 @@ from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
 from rdflib.term import Node
 
-from ..entailment import HELD_FROM, HELD_WITH, INCOMING, LINKS, PARTS, RULES_DIGEST, entailed_and_held, entailed_triples
+from ..entailment import (
+    HANGS_FROM,
+    HELD_FROM,
+    HELD_WITH,
+    INCOMING,
+    LINKS,
+    PARTS,
+    RULES_DIGEST,
+    entailed_and_hanging,
+    entailed_triples,
+)
 from ..ingest.bootstrap import ONTOLOGY_DIR, POLICIES_FILE, SHAPES_DIR
 from ..namespaces import GRAPH, ID, OBLIGATION, ONTOLOGY_IRI, ORG, PK, SH, sparql_prefixes
 from ..reasoning import data_graphs, data_query
@@ -45,8 +55,8 @@ ENGINES = ("sparql", "pyshacl")
 
 RUNS_GRAPH = GRAPH["runs"]
 ENTAILED_GRAPH = GRAPH["entailed"]
-HELD_GRAPH = GRAPH["held"]
-"""The held index (service.entailment), stored and kept current with the entailments, under their stamp."""
+HANGING_GRAPH = GRAPH["hanging"]
+"""The hanging index (service.entailment), stored and kept current with the entailments, under their stamp."""
 
 SEVERITIES = {SH.Violation: "Violation", SH.Warning: "Warning", SH.Info: "Info"}
 RANK = {"Violation": 3, "Warning": 2, "Info": 1}
@@ -209,8 +219,8 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         # Oxigraph wrote the text (the cache's copy, or the store's answer): its IRIs need no second check
         work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
         return
-    # the held index serves the one-partnership cut, which a store read triple by triple makes
-    entailed, held = entailed_and_held(work) if hasattr(store, "match") else (entailed_triples(work), set())
+    # the hanging index serves the one-partnership cut, which a store read triple by triple makes
+    entailed, held = entailed_and_hanging(work) if hasattr(store, "match") else (entailed_triples(work), set())
     # written once, for the run cache; the working store parses it (at 10,000 partnerships, 416,257
     # triples: 0.6 s with the serialising, against 1.4 s for a quad object made for each in Python)
     text = ox.serialize(entailed, format=nt)
@@ -221,7 +231,7 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         stamp = ox.Literal(f"{version}+{RULES_DIGEST}")
         notes.append(ox.Quad(target, ox.NamedNode(str(PK.dataVersion)), stamp, ox.NamedNode(str(sources))))
     quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
-    index = ox.NamedNode(str(HELD_GRAPH))
+    index = ox.NamedNode(str(HANGING_GRAPH))
     quads += [ox.Quad(t.subject, t.predicate, t.object, index) for t in held]
     store.write_graphs(quads, [target, index], annotations=notes, derived=True)
     _keep(store, "entailed-", name, text)  # type: ignore[arg-type]
@@ -299,7 +309,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     run costs milliseconds. Tests hold its findings equal to the partnership's share of a full run.
     None when the store cannot be read triple by triple (a remote store): the caller copies it all.
     What hangs from a node that is not the partnership's and links to another partnership's node
-    is left out; the held index (HELD_GRAPH), when current, names those records, so they are not read."""
+    is left out; the hanging index (HANGING_GRAPH), when current, names those records, so they are not read."""
     match = getattr(store, "match", None)
     if match is None:
         return None
@@ -340,39 +350,43 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     a, partnership_type = ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.Partnership))
     part_of, has_sub = ox.NamedNode(str(PK.partOfPartnership)), ox.NamedNode(str(ORG.hasSubOrganization))
 
-    def elsewhere(node: object) -> bool:
+    def elsewhere(node: object, triples: list[ox.Quad] | None = None) -> bool:
         """Whether a node is another partnership or one of its bodies: what links into it or out of it
         (its appointments, memberships, meetings, sub-bodies) is that partnership's business, not this
         one's. Reached from a council or partner body that many partnerships share, walking on from
         them brought every partnership's appointments into the cut (at 1,000 generated partnerships,
-        19,545 quads where this partnership's own share is about 1,000)."""
+        19,545 quads where this partnership's own share is about 1,000). Given the node's own
+        `triples` (read already), only what links into it is looked up."""
         if node not in known:
             # most nodes asked about are other partnerships' bodies: that pattern first
-            known[node] = any(
-                read(*pattern)
-                for pattern in ((None, has_sub, node), (node, a, partnership_type), (node, part_of, None))
+            known[node] = bool(read(None, has_sub, node)) or (
+                any(q.predicate == part_of or (q.predicate == a and q.object == partnership_type) for q in triples)
+                if triples is not None
+                else bool(read(node, a, partnership_type) or read(node, part_of, None))
             )
         return known[node]
 
     known: dict[object, bool] = {}
-    held = _held_index(store, match)
-    tied: set[object] | None = None  # the held records tied to a bound node of this partnership's
+    index = _hanging_index(store, match)
+    tied: dict[object, set[object]] | None = None  # records held with the partnership's bound nodes: held from what
 
-    def foreign(node: object) -> set[object]:
-        """The held records hanging from a node that are tied to no bound node among the partnership's
-        own (`start`, all read at the first hop): each is tied to another partnership's, and the check
-        below would drop it. Reading them was most of the heaviest cut: at 10,000 partnerships the
-        1,250 assessments of one partner body by other partnerships' boards."""
+    def hanging_from(node: object) -> set[object]:
+        """What links into a node that is not the partnership's by one of INCOMING, to be checked at the
+        next hop. With the hanging index current, what hangs from the node and what is held from it with
+        one of the partnership's bound nodes (`start`, all read at the first hop), leaving out unread what
+        is held with other partnerships' nodes (at 10,000 partnerships, the 1,250 assessments of one
+        partner body by other partnerships' boards were most of the heaviest cut); else all of it."""
         nonlocal tied
-        if held is None:
-            return set()
-        here = {q.subject for q in match(None, HELD_FROM, node, held)}
-        if not here:
-            return here
+        if index is None:
+            return {q.subject for predicate in incoming for q in read(None, predicate, node)}
         if tied is None:
             bound = [n for n in start if n in own or known.get(n)]
-            tied = {q.subject for n in bound for q in match(None, HELD_WITH, n, held)}
-        return here - tied
+            tied = {q.subject: set() for n in bound for q in match(None, HELD_WITH, n, index)}
+            for record, targets in tied.items():
+                targets.update(q.object for q in match(record, HELD_FROM, None, index))
+        found = {q.subject for q in match(None, HANGS_FROM, node, index)}
+        found.update(record for record, targets in tied.items() if node in targets)
+        return found
 
     start = set(frontier)
     hanging: set[object] = set()  # reached only by a link into a node that is not this partnership's
@@ -387,13 +401,14 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
                 continue  # another partnership's (its board's assessment of a partner body both have)
             seen.add(node)
             quads.update(ox.Quad(q.subject, q.predicate, q.object) for q in triples)
-            if node in hanging or (node not in own and elsewhere(node)):
+            if node in hanging or (node not in own and elsewhere(node, triples)):
                 continue  # its own triples are kept, nothing past them
             following.update(q.object for q in triples if not isinstance(q.object, ox.Literal))
-            if hop < HOPS:
-                into, skip = (hung, foreign(node)) if node not in start else (following, set())
+            if hop < HOPS and node in start:
                 for predicate in incoming:
-                    into.update(q.subject for q in read(None, predicate, node) if q.subject not in skip)
+                    following.update(q.subject for q in read(None, predicate, node))
+            elif hop < HOPS:
+                hung.update(hanging_from(node))
         frontier = following | hung
         hanging = hung - following
     work = ox.Store()
@@ -403,8 +418,8 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     return work
 
 
-def _held_index(store: Store, match: Callable) -> ox.NamedNode | None:
-    """The held index's graph when it is current: the entailments' stamp names the data's state now
+def _hanging_index(store: Store, match: Callable) -> ox.NamedNode | None:
+    """The hanging index's graph when it is current: the entailments' stamp names the data's state now
     (None for a read-only store, whose state is not known, and while a write is under way)."""
     version = getattr(store, "data_version", lambda: None)()
     if version is None:
@@ -413,7 +428,7 @@ def _held_index(store: Store, match: Callable) -> ox.NamedNode | None:
     stamps = match(
         ox.NamedNode(str(ENTAILED_GRAPH)), ox.NamedNode(str(PK.dataVersion)), None, ox.NamedNode(str(GRAPH["sources"]))
     )
-    return ox.NamedNode(str(HELD_GRAPH)) if any(q.object.value == stamp for q in stamps) else None
+    return ox.NamedNode(str(HANGING_GRAPH)) if any(q.object.value == stamp for q in stamps) else None
 
 
 _VOCABULARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()

@@ -17,7 +17,7 @@ from ..namespaces import GRAPH
 
 STAGING = "urn:partnerkg:staging:"
 """Graphs under this prefix hold an embedded store's replacement in flight; never shown to readers."""
-NOT_DATA = tuple(str(GRAPH[g]) for g in ("shapes", "inferred", "entailed", "held", "sources", "runs"))
+NOT_DATA = tuple(str(GRAPH[g]) for g in ("shapes", "inferred", "entailed", "hanging", "sources", "runs"))
 """Graphs that are not ontology, policies or data: the shapes, what reasoning and validation derive,
 load bookkeeping and the record of runs (each run's own report graph, under graph/run/, neither)."""
 RUN_GRAPH_PREFIX = str(GRAPH["run/"])

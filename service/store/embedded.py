@@ -20,12 +20,12 @@ from typing import IO
 from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 from pyoxigraph import Store as OxStore
 
-from ..entailment import HELD_FROM, HELD_WITH, RULES_DIGEST, StoreLookup, changes
+from ..entailment import HANGING_TERMS, RULES_DIGEST, StoreLookup, changes
 from ..namespaces import GRAPH, ONTOLOGY_IRI, PK, PREFIXES
 from .base import STAGING, GraphInfo, StoreBusy, StoreError, is_data_graph
 
 ENTAILED = NamedNode(str(GRAPH["entailed"]))
-HELD = NamedNode(str(GRAPH["held"]))
+HANGING = NamedNode(str(GRAPH["hanging"]))
 _SOURCES = NamedNode(str(GRAPH["sources"]))
 _DATA_VERSION = NamedNode(str(PK.dataVersion))
 _DATA_DIGEST = NamedNode(str(PK.dataDigest))
@@ -461,7 +461,7 @@ class EmbeddedStore:
         return [*additions, *removals] if data else []
 
     def _keep_entailed(self, changed: Iterable[Quad], before: str | None) -> None:
-        """Bring the stored entailments (graph `entailed`, and the held index in graph `held`, written by a full validation run) up to date
+        """Bring the stored entailments (graph `entailed`, and the hanging index in graph `hanging`, written by a full validation run) up to date
         with a data write just made, when they were current before it: their stamp (pk:dataVersion in
         graph `sources`) names the data's state before the write and the rules of service.entailment.
         The triples the change reaches are computed again from the store's indexes (entailment.changes)
@@ -489,12 +489,12 @@ class EmbeddedStore:
         def stored(node: object) -> set[Triple]:
             return {
                 Triple(q.subject, q.predicate, q.object)
-                for graph in (ENTAILED, HELD)
+                for graph in (ENTAILED, HANGING)
                 for q in self._store.quads_for_pattern(node, None, None, graph)
             }
 
-        def quad(t: Triple) -> Quad:  # the held index has a graph of its own
-            return Quad(t.subject, t.predicate, t.object, HELD if t.predicate in (HELD_FROM, HELD_WITH) else ENTAILED)
+        def quad(t: Triple) -> Quad:  # the hanging index has a graph of its own
+            return Quad(t.subject, t.predicate, t.object, HANGING if t.predicate in HANGING_TERMS else ENTAILED)
 
         difference = changes(look, stored, data)
         if difference is None:
