@@ -220,7 +220,7 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
         return
     # the hanging index serves the one-partnership cut, which a store read triple by triple makes
-    entailed, held = entailed_and_hanging(work) if hasattr(store, "match") else (entailed_triples(work), set())
+    entailed, hanging = entailed_and_hanging(work) if hasattr(store, "match") else (entailed_triples(work), set())
     # written once, for the run cache; the working store parses it (at 10,000 partnerships, 416,257
     # triples: 0.6 s with the serialising, against 1.4 s for a quad object made for each in Python)
     text = ox.serialize(entailed, format=nt)
@@ -232,7 +232,7 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
         notes.append(ox.Quad(target, ox.NamedNode(str(PK.dataVersion)), stamp, ox.NamedNode(str(sources))))
     quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
     index = ox.NamedNode(str(HANGING_GRAPH))
-    quads += [ox.Quad(t.subject, t.predicate, t.object, index) for t in held]
+    quads += [ox.Quad(t.subject, t.predicate, t.object, index) for t in hanging]
     store.write_graphs(quads, [target, index], annotations=notes, derived=True)
     _keep(store, "entailed-", name, text)  # type: ignore[arg-type]
 
