@@ -46,8 +46,9 @@ TEMPORAL = {
 }
 """How each dataset's time span is found: the dates of its meetings, the times of its runs."""
 
-WORKING = (str(GRAPH["staging"]),)
-"""Graphs of the store's own machinery, never published."""
+WORKING = (str(GRAPH["staging"]), str(GRAPH["hanging"]))
+"""Graphs of the store's own machinery, never published: the staging of writes, and the index that
+one-partnership runs read (service.entailment)."""
 
 
 @dataclass(frozen=True)
