@@ -159,18 +159,14 @@ def hanging_triples(node: object, links: Iterable[tuple[object, object]], bound:
     """The hanging index's triples about a node, from its links (predicate, object): for each node it
     links to by one of INCOMING that is not `bound`, pk:hangsFrom it, or pk:heldFrom it when the node
     also links to bound nodes (by any predicate), with pk:heldWith each of those."""
-    loose, tied = [], []
-    for predicate, obj in links:
-        if isinstance(obj, ox.Literal):
-            continue
-        if bound(obj):
-            tied.append(obj)
-        elif predicate in INCOMING_TERMS:
-            loose.append(obj)
-    if not tied:
-        return {ox.Triple(node, HANGS_FROM, n) for n in loose}  # type: ignore[arg-type]
+    links = [(p, o) for p, o in links if not isinstance(o, ox.Literal)]
+    # most nodes a write reaches link by none of INCOMING: nothing else is asked of them
+    loose = [o for p, o in links if p in INCOMING_TERMS and not bound(o)]
     if not loose:
         return set()
+    tied = [o for _, o in links if bound(o)]
+    if not tied:
+        return {ox.Triple(node, HANGS_FROM, n) for n in loose}  # type: ignore[arg-type]
     return {ox.Triple(node, HELD_FROM, n) for n in loose} | {ox.Triple(node, HELD_WITH, o) for o in tied}  # type: ignore[arg-type]
 
 
