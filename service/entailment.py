@@ -342,9 +342,16 @@ class StoreLookup:
         """The node's links: (predicate, object) of each triple whose subject it is."""
         return [(q.predicate, q.object) for q in self.match(node, None, None, None) if self.is_data(q.graph_name)]
 
-    def linking(self, node: object) -> set:
-        """The subjects of the triples whose object the node is."""
-        return {q.subject for q in self.match(None, None, node, None) if self.is_data(q.graph_name)}
+    def linking(self, node: object, limit: int) -> set | None:
+        """The subjects of the triples whose object the node is; None past `limit` triples (in any graph:
+        each is read)."""
+        found = set()
+        for count, q in enumerate(self.match(None, None, node, None)):
+            if count >= limit:
+                return None
+            if self.is_data(q.graph_name):
+                found.add(q.subject)
+        return found
 
     def is_bound(self, node: object) -> bool:
         """Whether the node is a partnership or a body of one (has a org:hasSubOrganization parent or is
@@ -355,6 +362,10 @@ class StoreLookup:
 
 MAX_ROUNDS = 32
 """Waves of partnerships passed on along links before `changes` gives up (the links would be cyclic)."""
+MAX_LINKING = 10_000
+"""Links into a node that became bound or stopped being so past which `changes` gives up: each
+subject's index triples would be computed again (about 0.3 ms each at 10,000 partnerships), and the
+next full run computes them all in a few seconds."""
 
 
 def changes(
@@ -371,7 +382,9 @@ def changes(
     the others' are read from the stored set. Every node so reached, and each node whose own triples
     follow from a changed statement (a membership's member, a partnership's bodies), has its triples
     computed again and compared with the stored ones. So has what links to a node that may have become
-    bound or stopped being so (its triples in the hanging index: `hanging_triples`)."""
+    bound or stopped being so (its triples in the hanging index: `hanging_triples`), unless more than
+    MAX_LINKING triples do (a council every partnership points at), when the set is left to the next
+    full run."""
     touched: set = set()
     rebound: set = set()
     for q in changed:
@@ -419,7 +432,10 @@ def changes(
     for node in touched:
         subjects.update(look.objects(node, MEMBER))  # a membership's member is org:memberOf its body
     for node in rebound:
-        subjects.update(look.linking(node))
+        linking = look.linking(node, MAX_LINKING)
+        if linking is None:
+            return None
+        subjects.update(linking)
     wider = _wider(look)
     bound: dict[object, bool] = {}
 

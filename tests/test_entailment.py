@@ -218,6 +218,23 @@ def test_a_large_write_is_left_to_the_next_full_run(kept, monkeypatch):
     assert stored(kept) == before  # untouched, not half brought up to date
 
 
+def test_binding_a_node_many_records_link_to_is_left_to_the_next_full_run(kept, monkeypatch):
+    """Making a node a partnership's body changes the index triples of everything that links to it;
+    past MAX_LINKING links the write leaves the set as it was, for the next full run."""
+    from service import entailment
+
+    council = ox.NamedNode(ID + "organisation/cumberland-council")
+    linking = [q for q in kept.match(None, None, council, None) if is_data_graph(q.graph_name.value)]
+    monkeypatch.setattr(entailment, "MAX_LINKING", len(linking) - 1)
+    before = stored(kept)
+    partnership = ox.NamedNode(ID + "partnership/cumbria-strategic-partnership")
+    kept.write_graphs([ox.Quad(council, PART_OF, partnership, EXTRA)], [EXTRA])
+    assert not current(kept)
+    assert stored(kept) == before  # untouched
+    validate(kept, save=False)
+    assert current(kept) and stored(kept) == computed(kept)
+
+
 def test_the_full_computation_gives_each_node_the_partnership_the_rules_give_it_alone(tmp_path):
     """entailed_triples works a rule at a time over whole-predicate scans; owner_by_rules (what a write
     follows) works node by node. On a generated register, with a node linked to two partnerships' nodes
