@@ -58,7 +58,7 @@ def test_the_hanging_index_leaves_a_cut_as_it_was_and_spares_reading_other_partn
     init_store(store, sample=False)
     load_files(store, [made.register])
     validate(store, as_at=date(2026, 11, 22), save=False)  # stores the entailments and the index
-    assert module._hanging_index(store, store.match) is not None
+    assert module._hanging_index(store.data_version(), store.match) is not None
     partnerships = sorted(
         q.subject.value for q in store.match(None, ox.NamedNode(str(RDF.type)), ox.NamedNode(str(PK.Partnership)), None)
     )

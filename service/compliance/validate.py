@@ -367,7 +367,9 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         return known[node]
 
     known: dict[object, bool] = {}
-    index = _hanging_index(store, match)
+    # the data's state, read once before the data: None while a write is under way and for a read-only store
+    version = getattr(store, "data_version", lambda: None)()
+    index = _hanging_index(version, match)
     tied: dict[object, set[object]] | None = None  # records held with the partnership's bound nodes: held from what
 
     def hanging_from(node: object) -> set[object]:
@@ -413,15 +415,14 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         hanging = hung - following
     work = ox.Store()
     work.extend(quads)
-    work.extend(_vocabulary_quads(store, vocabularies, match))
+    work.extend(_vocabulary_quads(store, version, vocabularies, match))
     _add_vocabularies(work, hashlib.sha256())
     return work
 
 
-def _hanging_index(store: Store, match: Callable) -> ox.NamedNode | None:
-    """The hanging index's graph when it is current: the entailments' stamp names the data's state now
-    (None for a read-only store, whose state is not known, and while a write is under way)."""
-    version = getattr(store, "data_version", lambda: None)()
+def _hanging_index(version: str | None, match: Callable) -> ox.NamedNode | None:
+    """The hanging index's graph when it is current: the entailments' stamp names the data's state
+    `version` (None for a read-only store, whose state is not known, and while a write is under way)."""
     if version is None:
         return None
     stamp = f"{version}+{RULES_DIGEST}"
@@ -436,13 +437,13 @@ _VOCABULARIES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 read under it (_vocabulary_quads)."""
 
 
-def _vocabulary_quads(store: Store, graphs: list[ox.NamedNode], match: Callable) -> list[ox.Quad]:
+def _vocabulary_quads(store: Store, version: str | None, graphs: list[ox.NamedNode], match: Callable) -> list[ox.Quad]:
     """The store's ontology and policies graphs' quads, in the default graph: read once per data state
     (a write to them names a new one) and kept for the next one-partnership run; a read-only store
     sees the data as it was when opened, so its are kept while it is open. At 10,000 partnerships the
     2,187 quads took 13 ms to read each run, a tenth of the heaviest partnership's cut."""
-    # read before the graphs; None while a write is under way (nothing kept) and for a read-only store
-    state = "read-only" if getattr(store, "read_only", False) else getattr(store, "data_version", lambda: None)()
+    # `version` was read before the graphs; None while a write is under way (nothing kept)
+    state = "read-only" if getattr(store, "read_only", False) else version
     kept = _VOCABULARIES.get(store)
     if state is not None and kept is not None and kept[0] == state:
         return kept[1]

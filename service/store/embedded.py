@@ -461,9 +461,10 @@ class EmbeddedStore:
         return [*additions, *removals] if data else []
 
     def _keep_entailed(self, changed: Iterable[Quad], before: str | None) -> None:
-        """Bring the stored entailments (graph `entailed`, and the hanging index in graph `hanging`, written by a full validation run) up to date
-        with a data write just made, when they were current before it: their stamp (pk:dataVersion in
-        graph `sources`) names the data's state before the write and the rules of service.entailment.
+        """Bring the stored entailments (graph `entailed`, and the hanging index in graph `hanging`,
+        written by a full validation run) up to date with a data write just made, when they were
+        current before it: their stamp (pk:dataVersion in graph `sources`) names the data's state
+        before the write and the rules of service.entailment.
         The triples the change reaches are computed again from the store's indexes (entailment.changes)
         and the difference written in one journalled step with the new stamp, so a crash leaves the old
         set under the old stamp. Otherwise (a large write, a change the steps do not follow, a stamp
