@@ -201,11 +201,12 @@ def test_a_bulk_load_streams_in_batches_and_resumes_without_duplicates(kind, ser
 
     store._put = flaky  # type: ignore[method-assign]
     target = ox.NamedNode("http://example.org/big")
-    with pytest.raises(StoreError):
-        store.load_new_graph(path, ox.RdfFormat.TURTLE, target)
+    with pytest.raises(StoreError), open(path, "rb") as source:
+        store.load_new_graph(source, ox.RdfFormat.TURTLE, target)
     assert not store.has_graph(target)
     progress = []
-    count = store.load_new_graph(path, ox.RdfFormat.TURTLE, target, progress=progress.append)
+    with open(path, "rb") as source:
+        count = store.load_new_graph(source, ox.RdfFormat.TURTLE, target, progress=progress.append)
     assert count == 1334 and sum(sent) == 1334 + 100  # the failed batch was sent again, no other
     assert {g.name: g.triples for g in store.graphs()}["http://example.org/big"] == 1334
     linked = run_query(

@@ -142,7 +142,8 @@ def test_appended_and_new_graphs_are_followed(kept, tmp_path):
     # a file loaded into a graph of its own, by the bulk loader
     path = tmp_path / "more.ttl"
     path.write_text(f"<{decision.value}> <{PK.atMeeting}> <{ID}meeting/csp-clb-2023-06-15> .\n", encoding="utf-8")
-    kept.load_new_graph(path, ox.RdfFormat.TURTLE, ox.NamedNode("urn:x:more"))
+    with open(path, "rb") as source:
+        kept.load_new_graph(source, ox.RdfFormat.TURTLE, ox.NamedNode("urn:x:more"))
     assert current(kept)
     least = min(owner, moved, key=lambda p: p.value)  # at two meetings of two partnerships: the least IRI
     assert {t.object for t in stored(kept) if t.subject == decision and t.predicate == FOR_PARTNERSHIP} == {least}

@@ -215,26 +215,31 @@ def test_a_replacement_interrupted_after_its_journal_is_finished_on_reopen(tmp_p
     s.close()
 
 
-def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path):
-    """The bulk loader commits in batches: simulate a death after the first batch."""
-    import pyoxigraph
+class _DiesAfterFirstBatch(Wrapping):
+    """The bulk loader commits in batches: it writes the file's first triple, then fails."""
 
+    def bulk_load(self, source, **kwargs):  # noqa: ANN001
+        import pyoxigraph
+
+        first = next(iter(pyoxigraph.parse(source, format=kwargs["format"])))
+        self.real.add(pyoxigraph.Quad(first.subject, first.predicate, first.object, kwargs["to_graph"]))
+        raise KeyboardInterrupt("killed")
+
+
+def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path, monkeypatch):
+    """A death after the first batch, before the load can take it back: the next open drops it."""
     location = tmp_path / "store"
     path = tmp_path / "big.nt"
     path.write_text("".join(f'<http://x/s{i}> <http://x/p> "{i}" .\n' for i in range(100)), encoding="utf-8")
     s = EmbeddedStore(location)
     real = s._store
-
-    class DiesHalfWay(Wrapping):
-        def bulk_load(self, **kwargs):
-            first = next(iter(pyoxigraph.parse(path=kwargs["path"], format=kwargs["format"])))
-            self.real.add(pyoxigraph.Quad(first.subject, first.predicate, first.object, kwargs["to_graph"]))
-            raise KeyboardInterrupt("killed")
-
-    s._store = DiesHalfWay(real)
+    s._store = _DiesAfterFirstBatch(real)
+    monkeypatch.setattr(EmbeddedStore, "_apply_journal", lambda self: False)  # dead: nothing runs after
     with pytest.raises(KeyboardInterrupt):
         load_files(s, [path])
+    monkeypatch.undo()
     assert len(real) > 0  # the first batch is there
+    assert s.data_version() is None  # "changing": no run pairs a name with this
     s._store = real
     s.close()
     del real  # the directory lock goes with the last reference
@@ -242,6 +247,37 @@ def test_a_bulk_load_that_died_part_way_is_dropped_on_reopen(tmp_path):
     assert s.quad_count() == 0
     load_files(s, [path])
     assert s.quad_count() == 100 + 5  # the file and its provenance note
+    s.close()
+
+
+def test_a_bulk_load_that_fails_takes_back_what_it_wrote_and_keeps_the_datas_name(tmp_path):
+    """The bulk loader is its own syntax check: a file it cannot finish is dropped again at once, and
+    the data, being as it was, keeps its name (a run's cache and stored entailments stay current)."""
+    location = tmp_path / "store"
+    s = EmbeddedStore(location)
+    first = tmp_path / "first.ttl"
+    first.write_text(SMALL, encoding="utf-8")
+    load_files(s, [first])
+    before, version = sorted(map(str, s.match())), s.data_version()
+    path = tmp_path / "big.nt"
+    path.write_text("".join(f'<http://x/s{i}> <http://x/p> "{i}" .\n' for i in range(100)), encoding="utf-8")
+    real = s._store
+    s._store = _DiesAfterFirstBatch(real)
+    with pytest.raises(KeyboardInterrupt):
+        load_files(s, [path])
+    s._store = real
+    assert sorted(map(str, s.match())) == before and s.data_version() == version
+    # a file broken at its end, after 50,000 good triples: refused whole, naming the line
+    broken = tmp_path / "broken.ttl"
+    with open(broken, "w", encoding="utf-8") as handle:
+        handle.writelines(f'<http://x/s{i}> <http://x/p> "{i}" .\n' for i in range(50_000))
+        handle.write('<http://x/s> <http://x/p> "unterminated .\n')
+    with pytest.raises(LoadError) as caught:
+        load_files(s, [broken])
+    assert caught.value.problems[0].line == 50_001 and "broken.ttl" in str(caught.value.problems[0])
+    assert sorted(map(str, s.match())) == before and s.data_version() == version
+    names = {g.value for g in s._store.named_graphs()}  # no journal left either
+    assert names == {default_graph_for(first).value, SOURCES_GRAPH.value}
     s.close()
 
 
@@ -407,7 +443,8 @@ def test_a_bulk_load_is_compacted_after(tmp_path, monkeypatch):
     monkeypatch.setattr(s, "_compact", lambda wait=True: compacted.append(wait))
     data = tmp_path / "one.nt"
     data.write_text("<http://x/a> <http://x/p> <http://x/b> .\n<http://x/a> <http://x/p> <http://x/c> .\n")
-    assert s.load_new_graph(data, RdfFormat.N_TRIPLES, NamedNode("http://x/g")) == 2
+    with open(data, "rb") as source:
+        assert s.load_new_graph(source, RdfFormat.N_TRIPLES, NamedNode("http://x/g")) == 2
     assert compacted == [False]
     s.close()
 

@@ -185,31 +185,32 @@ def _load_into_new_graph(
     internal: Callable[[str], bool] | None = None,
     upload: Callable[[int], None] | None = None,
 ) -> LoadReport | None:
-    """The common case, one triple file into a graph that does not exist yet: parse it once to find
-    any error (streaming, nothing kept), then let the store load it in bulk. None when the case does
-    not apply."""
+    """The common case, one triple file into a graph that does not exist yet: the store reads it in
+    one pass (hashed and counted on the way for the progress bar), refusing it whole if it does not
+    parse. None when the case does not apply."""
     path, graph = source
     rdf_format = format_for(path, fmt)
     target = NamedNode(graph) if graph else default_graph_for(path)
     if rdf_format.supports_datasets or store.has_graph(target):
         return None
-    base_iri = path.resolve().as_uri()
     try:
         _check_rdfxml_file(path, rdf_format)
         with open(path, "rb") as handle:
             reader = _CountingReader(handle, progress)
-            for _ in parse(reader, rdf_format, base_iri=base_iri):
-                pass
-        count = store.load_new_graph(path, rdf_format, target, base_iri=base_iri, progress=upload)
+            # the provenance note is written once the file is read (its digest), in a second small
+            # transaction: a crash between the two leaves the data without its note, never a partial graph
+            count = store.load_new_graph(
+                reader,
+                rdf_format,
+                target,
+                base_iri=path.resolve().as_uri(),
+                progress=upload,
+                annotations=lambda: provenance({target.value: [(path, reader.digest.hexdigest())]}, internal),
+            )
     except SyntaxError as exc:
         raise LoadError([_syntax_problem(path, exc)]) from exc
     except (OSError, ValueError) as exc:
         raise LoadError([LoadProblem(str(path), str(exc))]) from exc
-    # The provenance note is a second, small transaction: a crash between the two leaves the data
-    # without its note, never a partial graph.
-    store.write_graphs(
-        [], [], append=True, annotations=provenance({target.value: [(path, reader.digest.hexdigest())]}, internal)
-    )
     return LoadReport({target.value: count})
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Protocol
 
 from pyoxigraph import NamedNode, Quad, RdfFormat
@@ -106,14 +105,17 @@ class Store(Protocol):
 
     def load_new_graph(
         self,
-        path: Path,
+        source: IO[bytes],
         fmt: RdfFormat,
         graph: NamedNode,
         base_iri: str | None = None,
         progress: Callable[[int], None] | None = None,
+        annotations: Callable[[], Iterable[Quad]] = tuple,
     ) -> int:
-        """All or nothing, store an already validated triple file into a graph that holds nothing yet;
-        return its triple count. A store that sends the file in batches reports each batch's triples."""
+        """All or nothing, store a triple file, read from `source`, into a graph that holds nothing yet,
+        then the annotations made once it is read; return its triple count. A file that does not parse
+        raises SyntaxError and leaves the store as it was. A store that sends the file in batches
+        reports each batch's triples."""
 
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for a quad format."""

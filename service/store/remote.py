@@ -354,35 +354,42 @@ class RemoteStore:
 
     def load_new_graph(
         self,
-        path: Path,
+        source: IO[bytes],
         fmt: RdfFormat,
         graph: NamedNode,
         base_iri: str | None = None,
         progress: Callable[[int], None] | None = None,
+        annotations: Callable[[], Iterable[Quad]] = tuple,
     ) -> int:
-        """Stream a checked triple file into a new graph in batches; resumable after a failed batch."""
-        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        """Send a triple file into a new graph in batches; resumable after a failed batch. The file is
+        parsed through once before anything is sent: one that does not parse sends nothing."""
+        data = source.read()
+        for _ in parse(data, fmt, base_iri=base_iri):
+            pass
+        digest = hashlib.sha256(data).hexdigest()
         staging = f"{STAGING}load:{digest[:32]}"
         journal = self.work / f"load-{digest[:32]}.json"
         done = json.loads(journal.read_text()).get("batches", 0) if journal.exists() else 0
         self.work.mkdir(parents=True, exist_ok=True)
         skolem = f"urn:x-partnerkg:bnode:{digest[:16]}:"
         count, number, batch = 0, 0, []
-        with open(path, "rb") as handle:
-            for triple in parse(handle, fmt, base_iri=base_iri):
-                batch.append(_skolemise(triple, skolem))
-                count += 1
-                if len(batch) >= self.batch:
-                    number = self._send_batch(staging, batch, number, done, journal)
-                    if progress is not None:
-                        progress(len(batch))
-                    batch = []
+        for triple in parse(data, fmt, base_iri=base_iri):
+            batch.append(_skolemise(triple, skolem))
+            count += 1
+            if len(batch) >= self.batch:
+                number = self._send_batch(staging, batch, number, done, journal)
+                if progress is not None:
+                    progress(len(batch))
+                batch = []
         if batch:
             self._send_batch(staging, batch, number, done, journal)
             if progress is not None:
                 progress(len(batch))
         self.update(f"DROP SILENT GRAPH <{graph.value}> ; MOVE SILENT <{staging}> TO <{graph.value}>")
         journal.unlink(missing_ok=True)
+        notes = list(annotations())
+        if notes:
+            self.write_graphs([], [], append=True, annotations=notes)
         return count
 
     def _send_batch(self, staging: str, batch: list[Triple], number: int, done: int, journal: Path) -> int:
