@@ -132,20 +132,6 @@ def test_replace_append_and_annotations(backend):
     assert {q.object.value for q in backend.graph_quads(notes.value)} == {"v2"}
     backend.write_graphs([ox.Quad(s, p, ox.Literal("three"), g)], [g], append=True)
     assert {q.object.value for q in backend.graph_quads(g.value)} == {"two", "three"}
-    # annotations made by a function: asked for once the quads are on their way, committed with them
-    h = ox.NamedNode("http://example.org/h")
-    asked = []
-    backend.write_graphs(
-        [ox.Quad(s, p, ox.Literal("four"), h)],
-        [h],
-        annotations=lambda: asked.append(1) or [ox.Quad(h, p, ox.Literal("v4"), notes)],
-    )
-    assert asked == [1] and {q.object.value for q in backend.graph_quads(notes.value)} == {"v2", "v4"}
-    with pytest.raises(RuntimeError):
-        backend.write_graphs(
-            [ox.Quad(s, p, ox.Literal("five"), h)], [h], annotations=lambda: (_ for _ in ()).throw(RuntimeError("no"))
-        )
-    assert {q.object.value for q in backend.graph_quads(h.value)} == {"four"}
     assert not [n for n in backend.graph_names() if "staging" in n]
 
 

@@ -410,9 +410,8 @@ def test_the_report_holds_each_quad_once_and_spells_out_each_path(sample_run):
 
 @pytest.mark.parametrize("bulk", [False, True])
 def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_scorecard(tmp_path, monkeypatch, bulk):
-    """The report is written while the scorecard is made (in bulk at scale); the run's notes, the
-    scorecard among them, are committed with it. A failed scorecard leaves the store as it was, with
-    the report written by the bulk loader or not."""
+    """The scorecard is made before the report is written (in bulk at scale), and committed with it
+    among the run's notes. A failed scorecard leaves the store as it was, at either size."""
     from pyoxigraph import NamedNode
 
     from service.compliance import report

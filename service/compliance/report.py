@@ -73,24 +73,27 @@ def scorecard(
             continue
         scheme = data.value(obligation, SKOS.inScheme)
         notation = str(data.value(obligation, SKOS.notation))
+        into = checked.setdefault(notation, set())
         for target in shapes.objects(shape, SH.target):
             for node in targets.get(target, ()):  # the nodes the run selected (validate.resolve_sparql_targets)
-                for p in attribution.partnerships(node, scheme):
-                    checked.setdefault(notation, set()).add(str(p))
+                into.update(attribution.partnerships(node, scheme))
     breached = {(f.obligation, p) for f in run.findings for p in f.partnerships}
     card: dict[str, dict[str, dict[str, str]]] = {}
     obligations = sorted(
         (str(data.value(o, SKOS.notation)), data.value(o, SKOS.inScheme))
         for o in data.subjects(RDF.type, PK.Obligation)
     )
+    # each framework as a plain string, with its label: 500,000 rows at 10,000 partnerships are
+    # compared and looked up in C, not through rdflib's terms
+    names = {str(scheme): label(data, scheme) for _, scheme in obligations}  # each framework's, once
+    obligations = [(notation, str(scheme)) for notation, scheme in obligations]
     partnerships = sorted(data.subjects(RDF.type, PK.Partnership))
     if run.scope.startswith("partnership "):
         partnerships = [p for p in partnerships if str(p) == run.scope.split(" ", 1)[1]]
-    names = {scheme: label(data, scheme) for _, scheme in obligations}  # each framework's, once
     nowhere: set[str] = set()
     for p in partnerships:
         key = str(p)
-        frameworks = set(data.objects(p, PK.subjectToFramework))
+        frameworks = {str(f) for f in data.objects(p, PK.subjectToFramework)}
         rows: dict[str, dict[str, str]] = {}
         for notation, scheme in obligations:
             if scheme not in frameworks:

@@ -590,42 +590,50 @@ def _framework_shapes(shapes: Graph, framework: str | None) -> list[Node] | None
     return chosen
 
 
+def _key(node: Node | None) -> str | None:
+    """A node as a plain string, to look up and compare in C: rdflib's terms hash and compare in
+    Python, and a full run asks who 540,000 focus nodes belong to at 10,000 partnerships. IRIs and
+    blank node labels cannot be equal (an absolute IRI has a colon, a label none); a literal has no
+    key, as nothing belongs to one."""
+    return str(node) if isinstance(node, (URIRef, BNode)) else None
+
+
 class Attribution:
-    """Which partnership(s) a focus node's finding belongs to."""
+    """Which partnership(s) a focus node's finding belongs to, as IRIs (strings)."""
 
     def __init__(self, data: Graph) -> None:
         self.data = data
-        self._answers: dict[tuple[Node, Node | None], list[Node]] = {}
-        self.owner = {s: o for s, o in data.subject_objects(PK.forPartnership)}
-        self.by_member: dict[Node, set[Node]] = {}
-        current = set(data.subjects(PK.isCurrent, Literal(True)))
-        self.current = current
+        self._answers: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
+        self.owner = {_key(s): _key(o) for s, o in data.subject_objects(PK.forPartnership)}
+        self.by_member: dict[str | None, set[str | None]] = {}
+        self.current = current = {_key(s) for s in data.subjects(PK.isCurrent, Literal(True))}
         for membership, member in data.subject_objects(ORG.member):
-            if membership in current and membership in self.owner:
-                self.by_member.setdefault(member, set()).add(self.owner[membership])
-        self.covered: dict[Node, set[Node]] = {}  # each framework's partnerships
+            held = _key(membership)
+            if held in current and held in self.owner:
+                self.by_member.setdefault(_key(member), set()).add(self.owner[held])
+        self.covered: dict[str | None, set[str | None]] = {}  # each framework's partnerships
         for p, scheme in data.subject_objects(PK.subjectToFramework):
-            self.covered.setdefault(scheme, set()).add(p)
-        self.councils: dict[Node, set[Node]] = {}  # each framework's council, and its successors
+            self.covered.setdefault(_key(scheme), set()).add(_key(p))
+        self.councils: dict[str | None, set[str | None]] = {}  # each framework's council, and its successors
         for scheme, publisher in data.subject_objects(DCTERMS.publisher):
-            found = self.councils.setdefault(scheme, {publisher})
+            found = self.councils.setdefault(_key(scheme), {_key(publisher)})
             for change in data.subjects(ORG.originalOrganization, publisher):
-                found.update(data.objects(change, ORG.resultingOrganization))
+                found.update(_key(o) for o in data.objects(change, ORG.resultingOrganization))
 
-    def partnerships(self, focus: Node, scheme: URIRef | None) -> list[Node]:
+    def partnerships(self, focus: Node, scheme: Node | None) -> tuple[str, ...]:
         """The focus node's partnership; for the framework's own council, the partnerships in force
         that the framework covers; for another person or organisation, the partnerships it currently takes
         part in (or, failing those, the framework's). Remembered: the findings and the scorecard ask
         again for the same nodes (557,000 times for 120,000 findings at 10,000 partnerships)."""
-        key = (focus, scheme)
+        key = (_key(focus), _key(scheme))
         found = self._answers.get(key)
         if found is None:
-            found = self._answers[key] = self._partnerships(focus, scheme)
+            found = self._answers[key] = tuple(sorted(p for p in self._partnerships(*key) if p is not None))
         return found
 
-    def _partnerships(self, focus: Node, scheme: URIRef | None) -> list[Node]:
+    def _partnerships(self, focus: str | None, scheme: str | None) -> set[str | None]:
         if scheme is not None and focus in self.councils.get(scheme, ()):
-            return sorted(self.covered.get(scheme, set()) & self.current)
+            return self.covered.get(scheme, set()) & self.current
         if focus in self.owner:
             found = {self.owner[focus]}
         else:
@@ -634,15 +642,16 @@ class Attribution:
                 found = set(self.covered.get(scheme, ()))
         if scheme is not None:
             found &= self.covered.get(scheme, set())
-        return sorted(found)
+        return found
 
 
 def focus_nodes_for(data: Graph, partnership: URIRef) -> list[URIRef]:
     """Everything whose findings belong to one partnership: its own nodes, the people and
     organisations currently taking part, and the councils whose frameworks cover it."""
-    attribution = Attribution(data)
-    nodes = {n for n, p in attribution.owner.items() if p == partnership}
-    nodes |= {m for m, ps in attribution.by_member.items() if partnership in ps}
+    owner = dict(data.subject_objects(PK.forPartnership))
+    current = set(data.subjects(PK.isCurrent, Literal(True)))
+    nodes = {n for n, p in owner.items() if p == partnership}
+    nodes |= {m for s, m in data.subject_objects(ORG.member) if s in current and owner.get(s) == partnership}
     for scheme in data.objects(partnership, PK.subjectToFramework):
         for council in data.objects(scheme, DCTERMS.publisher):
             nodes.add(council)
@@ -760,22 +769,13 @@ def validate(
         _report_quads(pairs, shapes, ox.NamedNode(str(GRAPH["run/" + run_id]))),
     )
 
-    # the report is written while the scorecard is made and the working store (1.3 GiB at 10,000
-    # partnerships) is let go: the bulk loader asks for the run's own notes, the scorecard among them,
-    # once it has written the report's quads (EmbeddedStore._write_fresh)
-    scored: concurrent.futures.Future = concurrent.futures.Future()
-    # the executor starts its thread on the first submit: none unless the run is saved
-    with concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="partnerkg-save") as writer:
-        saving = writer.submit(save_run, store, run, scored) if save else None
-        try:
-            run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
-        except BaseException as exc:
-            scored.set_exception(exc)  # the write drops the report it wrote, and stops
-            raise
-        scored.set_result(None)
-        del work, cut, view, attribution, pairs, results
-        if saving is not None:
-            saving.result()  # the write's error is the run's
+    # the scorecard first, then the report: made while the report was being written, in a thread of
+    # its own, the scorecard (1.8 s alone at 10,000 partnerships) took 11-13 s, since the bulk writer
+    # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
+    run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
+    del work, cut, view, attribution, pairs, results  # the working store (1.3 GiB at 10,000) let go first
+    if save:
+        save_run(store, run)
     return run
 
 
@@ -885,7 +885,7 @@ def _findings(
         where = result.paths if result.paths is not None else shapes
         if (id(where), result.path) not in paths:
             paths[(id(where), result.path)] = _path_text(where, result.path)
-        partnerships = attribution.partnerships(focus, cites.scheme)  # type: ignore[arg-type]
+        partnerships = attribution.partnerships(focus, cites.scheme)
         raw = _message(result, cites.general)
         findings.append(
             (
@@ -895,8 +895,8 @@ def _findings(
                     severity=SEVERITIES.get(result.severity, "Violation"),
                     focus=str(focus),
                     focus_label=_focus_label(data, focus),
-                    partnerships=tuple(str(p) for p in partnerships),
-                    partnership_labels=tuple(labels(p) for p in partnerships),
+                    partnerships=partnerships,
+                    partnership_labels=tuple(labels(URIRef(p)) for p in partnerships),
                     path=paths[(id(where), result.path)],
                     value="" if value is None or value == focus else str(value),
                     value_label="" if value is None or value == focus else labels(value),
@@ -1081,22 +1081,13 @@ def _report_quads(pairs: list[tuple[Result, Finding]], shapes: Graph, graph: ox.
     return out
 
 
-def save_run(store: Store, run: Run, scored: concurrent.futures.Future | None = None) -> None:
-    """Keep the run: its report in a named graph of its own, its metadata in the runs graph. With
-    `scored`, the metadata is made once the future is done (the caller is still making the scorecard
-    while the report is written); if it fails, nothing is kept."""
+def save_run(store: Store, run: Run) -> None:
+    """Keep the run: its report in a named graph of its own, its metadata in the runs graph."""
     graph = GRAPH["run/" + run.id]
-    target = ox.NamedNode(str(graph))
-
-    def notes() -> list[ox.Quad]:
-        if scored is not None:
-            scored.result()
-        return list(quads_into(_run_metadata(run, graph), ox.NamedNode(str(RUNS_GRAPH))))
-
     store.write_graphs(
         run.report_quads,  # made in the run's graph (a second quad object each cost 5 s at 10,000)
-        [target],
-        annotations=notes,
+        [ox.NamedNode(str(graph))],
+        annotations=quads_into(_run_metadata(run, graph), ox.NamedNode(str(RUNS_GRAPH))),
         derived=True,
     )
 

@@ -89,16 +89,13 @@ class Store(Protocol):
         targets: Iterable[NamedNode],
         *,
         append: bool = False,
-        annotations: Iterable[Quad] | Callable[[], Iterable[Quad]] = (),
+        annotations: Iterable[Quad] = (),
         derived: bool = False,
     ) -> None:
         """Atomically replace (or, with append, add to) the target graphs; annotations about a replaced
         target (in other graphs) replace its earlier ones. `derived` says the quads are computed from the
         data (entailments, inferences, a run's report): a store that names its data's state
-        (EmbeddedStore.data_version) keeps the name. Annotations given as a function are asked for as
-        late as the store can: after the quads are written, where they are written first and committed
-        with the annotations (a caller may still be making them); an error it raises leaves the store
-        as it was."""
+        (EmbeddedStore.data_version) keeps the name."""
 
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""

@@ -408,7 +408,7 @@ class EmbeddedStore:
         targets: Iterable[NamedNode],
         *,
         append: bool = False,
-        annotations: Iterable[Quad] | Callable[[], Iterable[Quad]] = (),
+        annotations: Iterable[Quad] = (),
         derived: bool = False,
     ) -> None:
         """Replace (or, with append, extend) the target graphs, all or nothing.
@@ -425,9 +425,6 @@ class EmbeddedStore:
         change is journalled: additions, removals and a journal entry go into staging graphs in one
         atomic extend, then the journal is applied. A crash before that extend leaves the store as it
         was; a crash after it is finished when the store is next opened for writing.
-
-        Annotations given as a function are asked for after the bulk loader has written the quads into
-        new graphs (_write_fresh), and before anything else is written in other cases.
         """
         self.settle()
         with self._writing:
@@ -442,20 +439,17 @@ class EmbeddedStore:
         targets: Iterable[NamedNode],
         *,
         append: bool,
-        annotations: Iterable[Quad] | Callable[[], Iterable[Quad]],
+        annotations: Iterable[Quad],
         derived: bool,
     ) -> list[Quad]:
         """write_graphs' work: what of the data it changed (nothing for a derived write)."""
         targets = {t.value: t for t in targets}
-        late = annotations if callable(annotations) else None
-        quads, notes = list(quads), [] if late else list(annotations)  # type: ignore[arg-type]
+        quads, notes = list(quads), list(annotations)
         for q in quads:
             if not isinstance(q.graph_name, NamedNode):
                 raise StoreError("every written quad must name its graph; loads never write the default graph")
             targets.setdefault(q.graph_name.value, q.graph_name)
         if append:
-            if late:
-                notes = list(late())
             data = not derived and bool(quads)  # notes alone are not data
             with self._changing_data(data):
                 self._store.extend(quads + notes)
@@ -463,10 +457,6 @@ class EmbeddedStore:
         old: set[Quad] = set()
         for target in targets.values():
             old.update(self._store.quads_for_pattern(None, None, None, target))
-        if late and (
-            old or any(next(self._store.quads_for_pattern(t, None, None, None), None) for t in targets.values())
-        ):
-            notes, late = list(late()), None  # a replacement, or a target annotated before: compared now
         for target in targets.values():
             for graph in {q.graph_name for q in notes}:
                 old.update(self._store.quads_for_pattern(target, None, None, graph))
@@ -478,7 +468,7 @@ class EmbeddedStore:
         named = set(targets.values())
         data = not derived and any(q.graph_name in named for q in [*additions, *removals])
         with self._changing_data(data):
-            self._replace(additions, removals, targets, old, late)
+            self._replace(additions, removals, targets, old)
         return [*additions, *removals] if data else []
 
     def _keep_entailed(self, changed: Iterable[Quad], before: str | None) -> None:
@@ -528,15 +518,12 @@ class EmbeddedStore:
         removed.update(q for q in stamps if q.predicate in (_DATA_VERSION, _DATA_DIGEST))
         self._replace(added, removed, {}, set())
 
-    def _replace(self, additions, removals, targets: dict[str, NamedNode], old: set[Quad], late=None) -> None:  # noqa: ANN001
-        """Write a change: `late` makes annotations to add with it, once the bulk loader has written the
-        rest when it is used."""
+    def _replace(self, additions, removals, targets: dict[str, NamedNode], old: set[Quad]) -> None:  # noqa: ANN001
+        """Write a change: in bulk into new graphs, at once when it only adds, else journalled."""
         fresh = {t for t in targets.values() if not any(q.graph_name == t for q in old)}
         if not removals and len(additions) > BULK_WRITE and fresh:
-            self._write_fresh(additions, fresh, late)
+            self._write_fresh(additions, fresh)
             return
-        if late:
-            additions = [*additions, *late()]
         if not removals:
             self._store.extend(additions)
             return
@@ -555,12 +542,11 @@ class EmbeddedStore:
         if len(staged) > COMPACT_AFTER:
             self._compact(wait=False)
 
-    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode], late=None) -> None:  # noqa: ANN001
+    def _write_fresh(self, additions: Iterable[Quad], fresh: set[NamedNode]) -> None:
         """Add many quads, most of them to graphs that hold nothing yet (a validation run's report).
         Those go in with the bulk loader under a journal marker (a transaction costs about 27 us a
-        quad: 4 s for a 1,000-partnership report); the rest, with what `late` makes then, and the
-        markers' removal, in one update (atomic), so a crash leaves either everything or nothing. If
-        `late` raises, the new graphs are dropped again."""
+        quad: 4 s for a 1,000-partnership report); the rest, and the markers' removal, in one update
+        (atomic), so a crash leaves either everything or nothing."""
         markers = [Quad(graph, _LOADING, graph, _JOURNAL) for graph in fresh]
         self._store.extend(markers)
         into_fresh: list[Quad] = []
@@ -569,14 +555,6 @@ class EmbeddedStore:
             (into_fresh if q.graph_name in fresh else rest).append(q)
         for start in range(0, len(into_fresh), BULK_BATCH):  # the loader buffers what it is given
             self._store.bulk_extend(into_fresh[start : start + BULK_BATCH])
-        if late:
-            try:
-                rest += late()
-            except BaseException:
-                self._apply_journal()  # drops the graphs the markers name
-                self._drop_empty_journal()
-                self._compact(wait=False)  # the dropped quads leave deleted keys behind
-                raise
         insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")

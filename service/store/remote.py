@@ -305,11 +305,10 @@ class RemoteStore:
         targets: Iterable[NamedNode],
         *,
         append: bool = False,
-        annotations: Iterable[Quad] | Callable[[], Iterable[Quad]] = (),
+        annotations: Iterable[Quad] = (),
         derived: bool = False,
     ) -> None:
-        """Replace (or add to) the target graphs: stage each one, then move them all in one update
-        (annotations given as a function are asked for once the staging is sent)."""
+        """Replace (or add to) the target graphs: stage each one, then move them all in one update."""
         by_graph: dict[str, list[Triple]] = {t.value: [] for t in targets}
         for quad in quads:
             if not isinstance(quad.graph_name, NamedNode):
@@ -321,7 +320,7 @@ class RemoteStore:
             for name, triples in by_graph.items():
                 if triples:
                     self._put(staged[name], triples)
-            notes = list(annotations() if callable(annotations) else annotations)
+            notes = list(annotations)
             operations = []
             for name in sorted(by_graph):
                 has_content = bool(by_graph[name])
@@ -387,8 +386,7 @@ class RemoteStore:
                 progress(len(batch))
         self.update(f"DROP SILENT GRAPH <{graph.value}> ; MOVE SILENT <{staging}> TO <{graph.value}>")
         journal.unlink(missing_ok=True)
-        notes = list(annotations())
-        if notes:
+        if notes := list(annotations()):
             self.write_graphs([], [], append=True, annotations=notes)
         return count
 
