@@ -370,7 +370,11 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
     # the data's state, read once before the data: None while a write is under way and for a read-only store
     version = getattr(store, "data_version", lambda: None)()
     index = _hanging_index(version, match)
-    tied: dict[object, set[object]] | None = None  # records held with the partnership's bound nodes: held from what
+    held: dict[object, set[object]] | None = None  # node -> the records held from it with the partnership's nodes
+
+    def linked_in(node: object) -> set[object]:
+        """What links into a node by one of INCOMING."""
+        return {q.subject for predicate in incoming for q in read(None, predicate, node)}
 
     def hanging_from(node: object) -> set[object]:
         """What links into a node that is not the partnership's by one of INCOMING, to be checked at the
@@ -378,17 +382,16 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
         one of the partnership's bound nodes (`start`, all read at the first hop), leaving out unread what
         is held with other partnerships' nodes (at 10,000 partnerships, the 1,250 assessments of one
         partner body by other partnerships' boards were most of the heaviest cut); else all of it."""
-        nonlocal tied
+        nonlocal held
         if index is None:
-            return {q.subject for predicate in incoming for q in read(None, predicate, node)}
-        if tied is None:
+            return linked_in(node)
+        if held is None:
+            held = {}
             bound = [n for n in start if n in own or known.get(n)]
-            tied = {q.subject: set() for n in bound for q in match(None, HELD_WITH, n, index)}
-            for record, targets in tied.items():
-                targets.update(q.object for q in match(record, HELD_FROM, None, index))
-        found = {q.subject for q in match(None, HANGS_FROM, node, index)}
-        found.update(record for record, targets in tied.items() if node in targets)
-        return found
+            for record in {q.subject for n in bound for q in match(None, HELD_WITH, n, index)}:
+                for q in match(record, HELD_FROM, None, index):
+                    held.setdefault(q.object, set()).add(record)
+        return {q.subject for q in match(None, HANGS_FROM, node, index)} | held.get(node, set())
 
     start = set(frontier)
     hanging: set[object] = set()  # reached only by a link into a node that is not this partnership's
@@ -407,8 +410,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
                 continue  # its own triples are kept, nothing past them
             following.update(q.object for q in triples if not isinstance(q.object, ox.Literal))
             if hop < HOPS and node in start:
-                for predicate in incoming:
-                    following.update(q.subject for q in read(None, predicate, node))
+                following.update(linked_in(node))
             elif hop < HOPS:
                 hung.update(hanging_from(node))
         frontier = following | hung

@@ -228,7 +228,7 @@ class EmbeddedStore:
         if not data:
             yield
             return
-        before = self._read_version()
+        before = self._read_version() if undo is not None else None
         self._write_version(_CHANGING)
         try:
             yield
