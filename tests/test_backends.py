@@ -135,6 +135,29 @@ def test_replace_append_and_annotations(backend):
     assert not [n for n in backend.graph_names() if "staging" in n]
 
 
+def test_a_derived_graph_loaded_from_text_with_its_labelled_quads_and_notes(backend):
+    """Derived triples given as text (a full run's entailments) go into a new graph with the quads that
+    name stored blank nodes and the notes about them; the embedded store keeps those nodes' labels."""
+    g = ox.NamedNode("http://example.org/derived")
+    notes = ox.NamedNode("http://example.org/notes")
+    s, p = ox.NamedNode("http://example.org/s"), ox.NamedNode("http://example.org/p")
+    node = ox.BlankNode("storednode1")
+    count = backend.load_new_graph(
+        b'<http://example.org/s> <http://example.org/p> "one" .\n',
+        ox.RdfFormat.N_TRIPLES,
+        g,
+        annotations=lambda: [ox.Quad(g, p, ox.Literal("stamp"), notes)],
+        derived=True,
+        labelled=[ox.Quad(node, p, ox.Literal("two"), g)],
+    )
+    quads = list(backend.graph_quads(g.value))
+    assert count == 2 and {q.object.value for q in quads} == {"one", "two"}
+    assert {q.subject for q in quads if q.object.value == "one"} == {s}
+    assert {q.object.value for q in backend.graph_quads(notes.value)} == {"stamp"}
+    if isinstance(backend, EmbeddedStore):
+        assert ox.Quad(node, p, ox.Literal("two"), g) in quads
+
+
 def test_a_failed_write_leaves_the_store_unchanged(backend, monkeypatch, tmp_path):
     path = tmp_path / "a.ttl"
     path.write_text("<http://example.org/a> <http://example.org/p> 1 .\n", encoding="utf-8")

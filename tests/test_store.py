@@ -409,6 +409,27 @@ def test_the_journal_leaves_no_graph_name_behind(tmp_path):
     s.close()
 
 
+def test_a_bulk_write_keeps_the_labels_of_blank_nodes_in_every_graph(tmp_path, monkeypatch):
+    """A write large enough for the bulk loader, into a new graph and one that holds data already (the
+    entailments and the hanging index when only one of them is stored), keeps the labels of the blank
+    nodes it names in both: they are the data's own nodes, which SPARQL's INSERT DATA would relabel."""
+    from pyoxigraph import BlankNode, Literal, NamedNode, Quad
+
+    import service.store.embedded as embedded
+
+    monkeypatch.setattr(embedded, "BULK_WRITE", 10)
+    s = EmbeddedStore(tmp_path / "store")
+    old, new, p = NamedNode("http://x/old"), NamedNode("http://x/new"), NamedNode("http://x/p")
+    node = BlankNode("datanode1")
+    there = Quad(NamedNode("http://x/a"), p, Literal("0"), old)
+    s.write_graphs([there], [old], derived=True)
+    many = [Quad(node, p, Literal(str(i)), new) for i in range(20)]
+    s.write_graphs([*many, there, Quad(node, p, Literal("kept"), old)], [new, old], derived=True)
+    assert {q.subject for q in s.match(None, None, None, new)} == {node}
+    assert Quad(node, p, Literal("kept"), old) in set(s.match(None, None, None, old))
+    s.close()
+
+
 def test_a_bulk_write_into_a_new_graph_is_compacted_after(tmp_path, monkeypatch):
     """After a write into new graphs large enough for the bulk loader (a full run's report), the store
     is compacted in the background, whatever the write's size: without it, looking up one node's

@@ -197,8 +197,8 @@ def _load_into_new_graph(
         _check_rdfxml_file(path, rdf_format)
         with open(path, "rb") as handle:
             reader = _CountingReader(handle, progress)
-            # the provenance note is written once the file is read (its digest), in a second small
-            # transaction: a crash between the two leaves the data without its note, never a partial graph
+            # the provenance note is made once the file is read (its digest), and committed with the
+            # graph: a crash leaves both or neither
             count = store.load_new_graph(
                 reader,
                 rdf_format,

@@ -102,17 +102,22 @@ class Store(Protocol):
 
     def load_new_graph(
         self,
-        source: IO[bytes],
+        source: IO[bytes] | bytes,
         fmt: RdfFormat,
         graph: NamedNode,
         base_iri: str | None = None,
         progress: Callable[[int], None] | None = None,
         annotations: Callable[[], Iterable[Quad]] = tuple,
+        *,
+        derived: bool = False,
+        labelled: Iterable[Quad] = (),
     ) -> int:
-        """All or nothing, store a triple file, read from `source`, into a graph that holds nothing yet,
-        then the annotations made once it is read; return its triple count. A file that does not parse
-        raises SyntaxError and leaves the store as it was. A store that sends the file in batches
-        reports each batch's triples."""
+        """All or nothing, store a triple file, read from `source` (or given as bytes), into a graph that
+        holds nothing yet, with the annotations made once it is read; return its triple count. A file
+        that does not parse, or annotations that raise, leave the store as it was. A store that sends the
+        file in batches reports each batch's triples. `derived` as in write_graphs; `labelled` quads
+        of the graph name stored blank nodes, and are written with the labels they have (a loader may
+        give a file's blank nodes new ones)."""
 
     def dump(self, output: IO[bytes], fmt: RdfFormat, graph: NamedNode | None = None) -> None:
         """Serialise one graph, or the whole dataset for a quad format."""

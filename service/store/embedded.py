@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from pyoxigraph import DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
+from pyoxigraph import BlankNode, DefaultGraph, Literal, NamedNode, Quad, RdfFormat, Triple, parse
 from pyoxigraph import Store as OxStore
 
 from ..entailment import HANGING_TERMS, RULES_DIGEST, StoreLookup, changes
@@ -54,6 +54,9 @@ BULK_BATCH = 100_000
 (a 1.3 M-quad report at once raised a run's peak by 1 GiB), and sorts each batch before it writes it.
 A 10,000-partnership report (1,147,684 quads) into the store holding its register took 5.4-5.7 s in
 batches of 100,000; 25,000 or 50,000: 5.8-5.9 s; 250,000: 6.7-7.2 s; 500,000: 7.2 s; 2,000,000: 9.0 s."""
+BULK_TEXT = 2_000_000
+"""Derived N-Triples of fewer bytes than this (about 15,000 triples) go into a new graph as one
+transaction, not through the bulk loader and the compaction it costs (EmbeddedStore.load_new_graph)."""
 COMPACT_AFTER = 500_000
 """After a journalled change of more than this many quads, the store is compacted (EmbeddedStore._compact),
 as it is after every bulk write."""
@@ -354,28 +357,42 @@ class EmbeddedStore:
 
     def load_new_graph(
         self,
-        source: IO[bytes],
+        source: IO[bytes] | bytes,
         fmt: RdfFormat,
         graph: NamedNode,
         base_iri: str | None = None,
         progress: Callable[[int], None] | None = None,  # one local bulk load: nothing to report
         annotations: Callable[[], Iterable[Quad]] = tuple,
+        *,
+        derived: bool = False,
+        labelled: Iterable[Quad] = (),
     ) -> int:
         """Store a triple file into a graph that holds nothing yet with Oxigraph's bulk loader, reading
-        it once; then the `annotations` made once it is read (where it came from); return the graph's
-        size. A file that does not parse raises SyntaxError, and the store is left as it was.
+        it once, with the `annotations` made once it is read (where it came from); return the graph's
+        size. A file that does not parse, or annotations that raise, leave the store as it was.
+        `derived` triples (entailments) keep the data's name (write_graphs); given as bytes and
+        fewer than BULK_TEXT, they go in as one transaction, as a bulk load costs a compaction. The
+        bulk loader gives a file's blank nodes new labels: `labelled` quads of the graph, which name
+        stored blank nodes, are written beside the file as they are.
 
         The bulk loader is several times faster than a transaction and needs a fraction of the memory
-        (docs/performance.md), and is its own parser: the file is not parsed beforehand to find errors
-        (7 s of a 10,000-partnership load). It can commit in batches, so the load is journalled: what
-        it wrote is dropped again if it fails, and if the process dies part-way the marker left makes
-        the next open drop the half-loaded graph.
+        (docs/performance.md), leaves Python's lock while it reads bytes, and is its own parser: the
+        file is not parsed beforehand to find errors (7 s of a 10,000-partnership load). It can commit
+        in batches, so the load is journalled: what it wrote is dropped again if it fails, and if the
+        process dies part-way the marker left makes the next open drop the half-loaded graph. The
+        marker's removal and the annotations are one update.
         """
         if fmt.supports_datasets:
             raise StoreError(f"{fmt.name} can name graphs; load it through write_graphs")
         self.settle()
         if self.has_graph(graph):
             raise StoreError(f"graph {graph.value} already holds data")
+        if derived and isinstance(source, bytes) and len(source) < BULK_TEXT:
+            quads = [Quad(t.subject, t.predicate, t.object, graph) for t in parse(source, fmt, base_iri=base_iri)]
+            quads += labelled
+            with self._writing:
+                self._store.extend([*quads, *annotations()])
+            return len(quads)
         marker = Quad(graph, _LOADING, graph, _JOURNAL)
 
         def undo() -> bool:
@@ -384,16 +401,24 @@ class EmbeddedStore:
             self._drop_empty_journal()
             return True
 
+        def load() -> None:
+            self._store.add(marker)
+            self._store.bulk_load(source, format=fmt, base_iri=base_iri, to_graph=graph)
+            self._store.extend(labelled)  # under the marker still
+            self._commit_fresh([marker], list(annotations()))
+
         with self._writing:
             before = self._read_version()
-            with self._changing_data(undo=undo):
-                self._store.add(marker)
-                self._store.bulk_load(source, format=fmt, base_iri=base_iri, to_graph=graph)
-                self._store.remove(marker)
-                self._drop_empty_journal()
-            # a second, small transaction: a crash between the two leaves the data without its note
-            self._store.extend(annotations())
-            self._keep_entailed(self._store.quads_for_pattern(None, None, None, graph), before)
+            if derived:
+                try:
+                    load()
+                except BaseException:
+                    undo()
+                    raise
+            else:
+                with self._changing_data(undo=undo):
+                    load()
+                self._keep_entailed(self._store.quads_for_pattern(None, None, None, graph), before)
         # a bulk-loaded graph left uncompacted slows the queries of later read-only opens: at 10,000
         # partnerships, meetings-with-late-agendas 4.0 s instead of 1.4 s (see _compact). The graph is
         # counted while the compaction runs: both leave Python's lock (at 10,000 partnerships 9.6 s for
@@ -546,21 +571,30 @@ class EmbeddedStore:
         """Add many quads, most of them to graphs that hold nothing yet (a validation run's report).
         Those go in with the bulk loader under a journal marker (a transaction costs about 27 us a
         quad: 4 s for a 1,000-partnership report); the rest, and the markers' removal, in one update
-        (atomic), so a crash leaves either everything or nothing."""
-        markers = [Quad(graph, _LOADING, graph, _JOURNAL) for graph in fresh]
-        self._store.extend(markers)
+        (atomic), so a crash leaves either everything or nothing. The update would give the rest's
+        blank nodes new labels: with any, the whole write is one transaction instead."""
         into_fresh: list[Quad] = []
         rest: list[Quad] = []
         for q in additions:
             (into_fresh if q.graph_name in fresh else rest).append(q)
+        if any(isinstance(q.subject, BlankNode) or isinstance(q.object, BlankNode) for q in rest):
+            self._store.extend(into_fresh + rest)
+            return
+        markers = [Quad(graph, _LOADING, graph, _JOURNAL) for graph in fresh]
+        self._store.extend(markers)
         for start in range(0, len(into_fresh), BULK_BATCH):  # the loader buffers what it is given
             self._store.bulk_extend(into_fresh[start : start + BULK_BATCH])
+        self._commit_fresh(markers, rest)
+        # scans stay fast after a bulk write, lookups of one node do not, whatever its size: see _compact
+        self._compact(wait=False)
+
+    def _commit_fresh(self, markers: list[Quad], rest: list[Quad]) -> None:
+        """End a bulk write into new graphs: its journal markers out and the rest of the change in, as
+        one update (atomic), so a crash leaves either everything or nothing."""
         insert = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in rest)
         delete = " ".join(f"GRAPH {q.graph_name} {{ {q.subject} {q.predicate} {q.object} }}" for q in markers)
         self._store.update(f"DELETE DATA {{ {delete} }} ; INSERT DATA {{ {insert} }}")
         self._drop_empty_journal()
-        # scans stay fast after a bulk write, lookups of one node do not, whatever its size: see _compact
-        self._compact(wait=False)
 
     def _drop_empty_journal(self) -> None:
         """Forget the journal graph's name once its markers are gone: Oxigraph keeps the name of a

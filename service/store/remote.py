@@ -353,16 +353,27 @@ class RemoteStore:
 
     def load_new_graph(
         self,
-        source: IO[bytes],
+        source: IO[bytes] | bytes,
         fmt: RdfFormat,
         graph: NamedNode,
         base_iri: str | None = None,
         progress: Callable[[int], None] | None = None,
         annotations: Callable[[], Iterable[Quad]] = tuple,
+        *,
+        derived: bool = False,
+        labelled: Iterable[Quad] = (),
     ) -> int:
         """Send a triple file into a new graph in batches; resumable after a failed batch. The file is
-        parsed through once before anything is sent: one that does not parse sends nothing."""
-        data = source.read()
+        parsed through once before anything is sent: one that does not parse sends nothing. `derived`
+        triples (entailments), with the `labelled` quads, are sent whole and moved into place with
+        their annotations in one update (write_graphs): the server labels blank nodes as it does for
+        any write."""
+        data = source if isinstance(source, bytes) else source.read()
+        if derived:
+            quads = [Quad(t.subject, t.predicate, t.object, graph) for t in parse(data, fmt, base_iri=base_iri)]
+            quads += labelled
+            self.write_graphs(quads, [graph], annotations=annotations(), derived=True)
+            return len(quads)
         for _ in parse(data, fmt, base_iri=base_iri):
             pass
         digest = hashlib.sha256(data).hexdigest()
