@@ -307,3 +307,53 @@ def test_a_graph_store_protocol_write_is_followed(kept, tmp_path):
     owner = ox.NamedNode(ID + "partnership/cumbria-strategic-partnership")
     assert ox.Triple(ox.NamedNode(ID + "decision/x-3"), FOR_PARTNERSHIP, owner) in stored(kept)
     assert stored(kept) == computed(kept)
+
+
+@pytest.mark.parametrize("bulk", [False, True])
+def test_a_run_that_fails_while_its_entailments_are_stored_leaves_them_whole(tmp_path, monkeypatch, bulk):
+    """A full run stores the entailments it computed while it goes on (in bulk at scale); a run that
+    fails meanwhile ends only once they are stored, stamped and whole."""
+    import time
+
+    from service.compliance import validate as validate_module
+    from service.store import embedded
+
+    if bulk:
+        monkeypatch.setattr(embedded, "BULK_TEXT", 10)
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    real = s.load_new_graph
+
+    def slow(*args, **kwargs):
+        time.sleep(0.5)  # still writing when the run fails
+        return real(*args, **kwargs)
+
+    def failing(*args, **kwargs):
+        raise RuntimeError("the checks failed")
+
+    s.load_new_graph = slow  # type: ignore[method-assign]
+    monkeypatch.setattr(validate_module, "_check", failing)
+    with pytest.raises(RuntimeError, match="checks failed"):
+        validate(s, save=True)
+    assert current(s) and stored(s) == computed(s)
+    assert embedded._JOURNAL not in set(s._store.named_graphs())
+    s.close()
+
+
+def test_a_failed_write_of_the_entailments_fails_the_run_which_keeps_nothing(tmp_path):
+    """The entailments' write is the run's: when it fails the run fails with its error, and neither
+    the run nor a stamp is kept."""
+    from service.compliance.validate import list_runs
+    from service.store.base import StoreError
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+
+    def failing(*args, **kwargs):
+        raise StoreError("the disk is full")
+
+    s.load_new_graph = failing  # type: ignore[method-assign]
+    with pytest.raises(StoreError, match="disk is full"):
+        validate(s, save=True)
+    assert list_runs(s) == [] and stamp(s) is None
+    s.close()

@@ -194,11 +194,16 @@ def compiled_engine(shapes: Graph) -> Engine:
     return engine.for_run()
 
 
-def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | None = None) -> None:
+def entailed_for(
+    store: Store, work: ox.Store, data_digest: str, version: str | None = None, *, background: bool = False
+) -> concurrent.futures.Future[None] | None:
     """The entailments of the data in the working store, added to it: read from the run cache or their
     named graph when they were computed from this very data by these very rules (the same digests),
     or kept current since with the data's state read before the copy (`version`: see
-    EmbeddedStore._keep_entailed), else computed again on the working store and stored with both."""
+    EmbeddedStore._keep_entailed), else computed again on the working store and stored with both.
+    In the `background`, an embedded store without them loads them while the caller goes on (the
+    write under way is returned, to be waited for): Oxigraph's bulk loader of text leaves Python's
+    lock, where a write of quad objects held it (at 10,000 partnerships 4.5 s, and 2 s to make them)."""
     sources = GRAPH["sources"]
     data_digest = f"{data_digest}+{RULES_DIGEST}"  # entailments computed by other rules are not reused
     nt = ox.RdfFormat.N_TRIPLES
@@ -217,23 +222,46 @@ def entailed_for(store: Store, work: ox.Store, data_digest: str, version: str | 
     if text is not None:
         # Oxigraph wrote the text (the cache's copy, or the store's answer): its IRIs need no second check
         work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
-        return
+        return None
     # the hanging index serves the one-partnership cut, which a store read triple by triple makes
     entailed, hanging = entailed_and_hanging(work) if hasattr(store, "match") else (entailed_triples(work), set())
     # written once, for the run cache; the working store parses it (at 10,000 partnerships, 416,257
-    # triples: 0.6 s with the serialising, against 1.4 s for a quad object made for each in Python)
-    text = ox.serialize(entailed, format=nt)
+    # triples: 0.6 s with the serialising, against 1.4 s for a quad object made for each in Python).
+    # What names none of the data's blank nodes comes first, to be stored from the text (below)
+    blank = ox.BlankNode
+    named = [t for t in entailed if not isinstance(t.subject, blank) and not isinstance(t.object, blank)]
+    plain = ox.serialize(named, format=nt)
+    text = plain + ox.serialize(entailed.difference(named), format=nt)
     work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
     target = ox.NamedNode(str(ENTAILED_GRAPH))
     notes = [ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))]
     if version is not None:
         stamp = ox.Literal(f"{version}+{RULES_DIGEST}")
         notes.append(ox.Quad(target, ox.NamedNode(str(PK.dataVersion)), stamp, ox.NamedNode(str(sources))))
-    quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
     index = ox.NamedNode(str(HANGING_GRAPH))
-    quads += [ox.Quad(t.subject, t.predicate, t.object, index) for t in hanging]
-    store.write_graphs(quads, [target, index], annotations=notes, derived=True)
+    held = [ox.Quad(t.subject, t.predicate, t.object, index) for t in hanging]
+    writing = None
+    if hasattr(store, "match") and not store.has_graph(target):
+        # the index first, the entailments with their stamps last: the index counts as current by their
+        # stamps (working_copy_for), so a process stopped between the two leaves nothing that misleads.
+        # What names a blank node of the data keeps its label, which a bulk load of text would change.
+        labelled = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed.difference(named)]
+
+        def write() -> None:
+            store.write_graphs(held, [index], derived=True)
+            store.load_new_graph(plain, nt, target, annotations=lambda: notes, derived=True, labelled=labelled)
+
+        if background:
+            pool = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="partnerkg-entailed")
+            writing = pool.submit(write)
+            pool.shutdown(wait=False)  # its thread ends with the write
+        else:
+            write()
+    else:  # replacing stored ones (journalled), or a remote store: all in one write
+        quads = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed]
+        store.write_graphs(quads + held, [target, index], annotations=notes, derived=True)
     _keep(store, "entailed-", name, text)  # type: ignore[arg-type]
+    return writing
 
 
 def cache_directory(store: Store) -> Path | None:
@@ -743,40 +771,46 @@ def validate(
         raise ValidationError(f"no shapes in the store nor in {SHAPES_DIR}")
     if partnership is not None and not work.query(f"ASK {{ <{partnership}> a <{PK.Partnership}> }}"):
         raise ValidationError(f"no partnership {partnership} in the store")
-    if cut is None:
-        entailed_for(store, work, data_digest, version)
-    work.extend(dated_values(work, as_at, thresholds, run_iri))
-    view = GraphView(work)
-    view.labels = label_map(work)
-    focus = focus_nodes_for(view, URIRef(partnership)) if partnership is not None else None  # type: ignore[arg-type]
-    use_shapes = _framework_shapes(shapes, framework)
-    results, targets = _check(work, shapes, engine, focus, use_shapes)
-    from .report import render_message, scorecard  # report imports this module: imported here, not at the top
+    # stored while the run goes on (an embedded store without them), and waited for before the run ends
+    writing = entailed_for(store, work, data_digest, version, background=True) if cut is None else None
+    try:
+        work.extend(dated_values(work, as_at, thresholds, run_iri))
+        view = GraphView(work)
+        view.labels = label_map(work)
+        focus = focus_nodes_for(view, URIRef(partnership)) if partnership is not None else None  # type: ignore[arg-type]
+        use_shapes = _framework_shapes(shapes, framework)
+        results, targets = _check(work, shapes, engine, focus, use_shapes)
+        from .report import render_message, scorecard  # report imports this module: imported here, not at the top
 
-    attribution = Attribution(view)  # type: ignore[arg-type]
-    pairs = _findings(results, shapes, view, thresholds, render_message, attribution)  # type: ignore[arg-type]
-    if partnership is not None:
-        pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
-    scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
-    run = Run(
-        str(run_iri),
-        as_at,
-        started,
-        datetime.now(UTC),
-        scope,
-        [f for _, f in pairs],
-        shapes_digest(shapes),
-        data_digest,
-        _report_quads(pairs, shapes, ox.NamedNode(str(GRAPH["run/" + run_id]))),
-    )
+        attribution = Attribution(view)  # type: ignore[arg-type]
+        pairs = _findings(results, shapes, view, thresholds, render_message, attribution)  # type: ignore[arg-type]
+        if partnership is not None:
+            pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
+        scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
+        run = Run(
+            str(run_iri),
+            as_at,
+            started,
+            datetime.now(UTC),
+            scope,
+            [f for _, f in pairs],
+            shapes_digest(shapes),
+            data_digest,
+            _report_quads(pairs, shapes, ox.NamedNode(str(GRAPH["run/" + run_id]))),
+        )
 
-    # the scorecard first, then the report: made while the report was being written, in a thread of
-    # its own, the scorecard (1.8 s alone at 10,000 partnerships) took 11-13 s, since the bulk writer
-    # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
-    run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
-    del work, cut, view, attribution, pairs, results  # the working store (1.3 GiB at 10,000) let go first
-    if save:
-        save_run(store, run)
+        # the scorecard first, then the report: made while the report was being written, in a thread of
+        # its own, the scorecard (1.8 s alone at 10,000 partnerships) took 11-13 s, since the bulk writer
+        # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
+        run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
+        del work, cut, view, attribution, pairs, results  # the working store (1.3 GiB at 10,000) let go first
+        if writing is not None:
+            writing.result()  # its failure is the run's
+        if save:
+            save_run(store, run)
+    finally:
+        if writing is not None:
+            concurrent.futures.wait([writing])  # a run that fails leaves no write behind it
     return run
 
 
