@@ -201,9 +201,10 @@ def entailed_for(
     named graph when they were computed from this very data by these very rules (the same digests),
     or kept current since with the data's state read before the copy (`version`: see
     EmbeddedStore._keep_entailed), else computed again on the working store and stored with both.
-    In the `background`, an embedded store without them loads them while the caller goes on (the
-    write under way is returned, to be waited for): Oxigraph's bulk loader of text leaves Python's
-    lock, where a write of quad objects held it (at 10,000 partnerships 4.5 s, and 2 s to make them)."""
+    With `background`, an embedded store that holds none yet stores them in a thread while the caller
+    goes on, and the write under way is returned for the caller to wait for: Oxigraph's bulk loader of
+    text leaves Python's lock, where its writer of quad objects held it (at 10,000 partnerships 4.5 s,
+    and 2 s more to make the quads)."""
     sources = GRAPH["sources"]
     data_digest = f"{data_digest}+{RULES_DIGEST}"  # entailments computed by other rules are not reused
     nt = ox.RdfFormat.N_TRIPLES
