@@ -231,8 +231,9 @@ def entailed_for(
     # What names none of the data's blank nodes comes first, to be stored from the text (below)
     blank = ox.BlankNode
     named = [t for t in entailed if not isinstance(t.subject, blank) and not isinstance(t.object, blank)]
+    others = entailed.difference(named)
     plain = ox.serialize(named, format=nt)
-    text = plain + ox.serialize(entailed.difference(named), format=nt)
+    text = plain + ox.serialize(others, format=nt)
     work.extend(ox.parse(text, format=nt, rename_blank_nodes=False, lenient=True))  # type: ignore[arg-type]
     target = ox.NamedNode(str(ENTAILED_GRAPH))
     notes = [ox.Quad(target, ox.NamedNode(str(PK.dataDigest)), ox.Literal(data_digest), ox.NamedNode(str(sources)))]
@@ -246,7 +247,7 @@ def entailed_for(
         # the index first, the entailments with their stamps last: the index counts as current by their
         # stamps (working_copy_for), so a process stopped between the two leaves nothing that misleads.
         # What names a blank node of the data keeps its label, which a bulk load of text would change.
-        labelled = [ox.Quad(t.subject, t.predicate, t.object, target) for t in entailed.difference(named)]
+        labelled = [ox.Quad(t.subject, t.predicate, t.object, target) for t in others]
 
         def write() -> None:
             store.write_graphs(held, [index], derived=True)

@@ -227,9 +227,15 @@ class EmbeddedStore:
         """Around a write of data: "changing" before, a new name after. If the write dies part-way the
         name stays "changing" until the store is opened again, unless it was `atomic` (one
         transaction: then nothing changed, and a new name is as good as the old) or `undo` takes back
-        what it wrote and says so (True): then the data is as it was, and so is its name."""
+        what it wrote and says so (True): then the data is as it was, and so is its name. A write that
+        is not of data keeps the name whatever happens; `undo` still takes back what it wrote."""
         if not data:
-            yield
+            try:
+                yield
+            except BaseException:
+                if undo is not None:
+                    undo()
+                raise
             return
         before = self._read_version() if undo is not None else None
         self._write_version(_CHANGING)
@@ -409,15 +415,9 @@ class EmbeddedStore:
 
         with self._writing:
             before = self._read_version()
-            if derived:
-                try:
-                    load()
-                except BaseException:
-                    undo()
-                    raise
-            else:
-                with self._changing_data(undo=undo):
-                    load()
+            with self._changing_data(not derived, undo=undo):
+                load()
+            if not derived:
                 self._keep_entailed(self._store.quads_for_pattern(None, None, None, graph), before)
         # a bulk-loaded graph left uncompacted slows the queries of later read-only opens: at 10,000
         # partnerships, meetings-with-late-agendas 4.0 s instead of 1.4 s (see _compact). The graph is
