@@ -13,7 +13,6 @@ import contextlib
 import functools
 import gc
 import hashlib
-import json
 import logging
 import os
 import tempfile
@@ -21,10 +20,11 @@ import threading
 import uuid
 import weakref
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+import orjson
 import pyoxigraph as ox
 from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, SKOS, XSD
@@ -95,13 +95,10 @@ class Finding:
 
     def as_dict(self) -> dict:
         """A plain mapping (for JSON and CSV)."""
-        data = {name: getattr(self, name) for name in FINDING_FIELDS}  # asdict() deep-copies: 5x slower
+        data = dict(self.__dict__)  # its fields, in order (asdict() deep-copies: 5x slower; getattr: 4x)
         data["partnerships"] = list(self.partnerships)
         data["partnership_labels"] = list(self.partnership_labels)
         return data
-
-
-FINDING_FIELDS = tuple(f.name for f in fields(Finding))
 
 
 @dataclass
@@ -1150,7 +1147,7 @@ def _run_metadata(run: Run, graph: URIRef) -> Graph:
         (PK.warningCount, Literal(counts["Warning"])),
         (PK.infoCount, Literal(counts["Info"])),
         (PK.reportGraph, graph),
-        (PK.scorecard, Literal(json.dumps(run.scorecard, sort_keys=True), datatype=RDF.JSON)),
+        (PK.scorecard, Literal(orjson.dumps(run.scorecard, option=orjson.OPT_SORT_KEYS).decode(), datatype=RDF.JSON)),
         (PROV.used, GRAPH["shapes"]),
     ):
         meta.add((subject, p, o))
@@ -1178,7 +1175,7 @@ def stored_scorecard(store: Store, run_id: str) -> dict:
             f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{ <{ID["run/" + run_id]}> pk:scorecard ?card }} }}"""
         )
     )
-    return json.loads(rows[0]["card"].value) if rows else {}
+    return orjson.loads(rows[0]["card"].value) if rows else {}
 
 
 def list_runs(store: Store) -> list[RunSummary]:
