@@ -6,6 +6,7 @@ Exit codes are documented in `ExitCode`; every error names the file, line or set
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from enum import IntEnum
 from pathlib import Path
@@ -273,6 +274,11 @@ def serve(ctx: Context, host: str | None, port: int | None) -> None:
     store = _store(ctx)
     app = create_app(settings, store=store)
     click.echo(f"partnerkg serving {settings.store} on http://{settings.host}:{settings.port}/", err=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)  # waitress ends its loop and its threads; the store is then closed (Context.close)
+
+    signal.signal(signal.SIGTERM, stop)  # how service managers stop a server: as Ctrl-C does, not cut off
     waitress.serve(app, host=settings.host, port=settings.port, threads=settings.threads)
 
 

@@ -7,6 +7,7 @@ checked."""
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import re
 import shutil
@@ -31,6 +32,7 @@ def _folder() -> Path:
     folder = current_app.extensions.get("partnerkg.uploads")
     if folder is None:
         folder = Path(tempfile.mkdtemp(prefix="partnerkg-uploads-"))
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)  # uploads waiting go with the process
         current_app.extensions["partnerkg.uploads"] = folder
     cutoff = time.time() - KEEP_SECONDS
     for old in folder.iterdir():

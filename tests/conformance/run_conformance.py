@@ -23,7 +23,11 @@ def main() -> int:
     if not SUITES.is_dir():
         print(f"conformance: {SUITES} is missing (shared/ must sit beside the checkout)")
         return 1
-    folder = Path(tempfile.mkdtemp(prefix="partnerkg-conformance-"))
+    with tempfile.TemporaryDirectory(prefix="partnerkg-conformance-") as scratch:
+        return _run(Path(scratch))
+
+
+def _run(folder: Path) -> int:
     failed = False
     with running_server(folder, union_default_graph="false", log_level="WARNING") as (base, env):
         token = cli(env, "token", "create", "--name", "conformance").strip().splitlines()[-1]
