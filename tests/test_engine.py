@@ -137,6 +137,9 @@ def test_a_shape_the_engine_cannot_run_is_refused_and_the_run_falls_back_to_pysh
     )
     with pytest.raises(Unsupported, match="pattern"):
         Engine(shapes)
+    custom = Graph().parse(data=PREFIXES + "ex:T a sh:NodeShape ; sh:target [ a ex:MyTarget ] .", format="turtle")
+    with pytest.raises(Unsupported, match="not a SPARQL-based target"):
+        Engine(custom)  # found when the shapes are compiled, so the run can fall back, not mid-run
     store = EmbeddedStore(tmp_path / "store")
     init_store(store, sample=False)
     data = tmp_path / "people.ttl"
