@@ -636,24 +636,22 @@ def _key(node: Node | None) -> str | None:
     return str(node) if isinstance(node, (URIRef, BNode)) else None
 
 
-def _keyed(data: Graph) -> tuple[Callable, Callable]:
-    """A predicate's subjects and objects, and the subjects of a predicate and object, as _key gives
-    them. From a GraphView, straight from its store, without an rdflib term each (at 10,000
-    partnerships 400,000 pk:forPartnership pairs: 1 s of Attribution's 2.5)."""
-    store, graph = getattr(data, "store", None), getattr(data, "graph", None)
-    if store is None or graph is None:
-        return (
-            lambda p: ((_key(s), _key(o)) for s, o in data.subject_objects(p)),
-            lambda p, o: (_key(s) for s in data.subjects(p, o)),
-        )
-    literal = ox.Literal
-    return (
-        lambda p: (
-            (q.subject.value, None if isinstance(q.object, literal) else q.object.value)
-            for q in store.quads_for_pattern(None, ox.NamedNode(str(p)), None, graph)
-        ),
-        lambda p, o: (q.subject.value for q in store.quads_for_pattern(None, from_rdflib(p), from_rdflib(o), graph)),
-    )
+def _pairs(data: Graph, predicate: URIRef) -> Iterator[tuple[str | None, str | None]]:
+    """A predicate's subjects and objects, as _key gives them. From a GraphView, straight from its
+    store, without an rdflib term each (at 10,000 partnerships 400,000 pk:forPartnership pairs: 1 s
+    of Attribution's 2.5)."""
+    if not isinstance(data, GraphView):
+        return ((_key(s), _key(o)) for s, o in data.subject_objects(predicate))
+    found = data.store.quads_for_pattern(None, ox.NamedNode(str(predicate)), None, data.graph)
+    return ((q.subject.value, None if isinstance(q.object, ox.Literal) else q.object.value) for q in found)
+
+
+def _subjects(data: Graph, predicate: URIRef, obj: Node) -> Iterator[str | None]:
+    """The subjects of a predicate and object, as _key gives them (from a GraphView, as _pairs)."""
+    if not isinstance(data, GraphView):
+        return (_key(s) for s in data.subjects(predicate, obj))
+    found = data.store.quads_for_pattern(None, from_rdflib(predicate), from_rdflib(obj), data.graph)  # type: ignore[arg-type]
+    return (q.subject.value for q in found)
 
 
 class Attribution:
@@ -662,11 +660,10 @@ class Attribution:
     def __init__(self, data: Graph) -> None:
         self.data = data
         self._answers: dict[tuple[str | None, str | None], tuple[str, ...]] = {}
-        pairs, subjects = _keyed(data)
-        self.owner = dict(pairs(PK.forPartnership))
+        self.owner = dict(_pairs(data, PK.forPartnership))
         self.by_member: dict[str | None, set[str | None]] = {}
-        self.current = current = set(subjects(PK.isCurrent, Literal(True)))
-        for held, member in pairs(ORG.member):
+        self.current = current = set(_subjects(data, PK.isCurrent, Literal(True)))
+        for held, member in _pairs(data, ORG.member):
             if held in current and held in self.owner:
                 self.by_member.setdefault(member, set()).add(self.owner[held])
         self.covered: dict[str | None, set[str | None]] = {}  # each framework's partnerships
@@ -1123,35 +1120,35 @@ def _report_quads(pairs: list[tuple[Result, Finding]], shapes: Graph, graph: ox.
     ]
     validation_result = term(SH.ValidationResult)
     described: set[tuple[int, Node]] = set()  # the paths whose triples are in the report already
-    quad = ox.Quad
+    quad: Callable[..., ox.Quad] = ox.Quad  # its terms are made by term() and named()
     for result, finding in pairs:
         node = ox.BlankNode()
         # each quad made at once: through a tuple and Quad(*t, graph) took a third longer (1 s at 10,000)
         out += (
-            quad(top, result_, node, graph),  # type: ignore[arg-type]
-            quad(node, a, validation_result, graph),  # type: ignore[arg-type]
-            quad(node, focus_, term(result.focus), graph),  # type: ignore[arg-type]
-            quad(node, shape_, term(result.shape), graph),  # type: ignore[arg-type]
-            quad(node, component_, term(result.component), graph),  # type: ignore[arg-type]
-            quad(node, severity_, term(result.severity), graph),  # type: ignore[arg-type]
-            quad(node, message_, ox.Literal(finding.message, language="en"), graph),  # type: ignore[arg-type]
+            quad(top, result_, node, graph),
+            quad(node, a, validation_result, graph),
+            quad(node, focus_, term(result.focus), graph),
+            quad(node, shape_, term(result.shape), graph),
+            quad(node, component_, term(result.component), graph),
+            quad(node, severity_, term(result.severity), graph),
+            quad(node, message_, ox.Literal(finding.message, language="en"), graph),
         )
         if result.value is not None:
-            out.append(quad(node, value_, term(result.value), graph))  # type: ignore[arg-type]
+            out.append(quad(node, value_, term(result.value), graph))
         if result.constraint is not None:
-            out.append(quad(node, constraint_, term(result.constraint), graph))  # type: ignore[arg-type]
+            out.append(quad(node, constraint_, term(result.constraint), graph))
         if result.path is not None:
-            out.append(quad(node, path_, term(result.path), graph))  # type: ignore[arg-type]
+            out.append(quad(node, path_, term(result.path), graph))
             if isinstance(result.path, BNode):
                 where = result.paths if result.paths is not None else shapes
                 key = (id(where), result.path)
                 if key not in described:  # once, however many results share the path (67,000 quads at 10,000)
                     described.add(key)
-                    out += [quad(term(s), term(p), term(o), graph) for s, p, o in where.cbd(result.path)]  # type: ignore[arg-type]
+                    out += [quad(term(s), term(p), term(o), graph) for s, p, o in where.cbd(result.path)]
         if finding.obligation:
-            out.append(quad(node, source_, named(str(OBLIGATION) + finding.obligation), graph))  # type: ignore[arg-type]
+            out.append(quad(node, source_, named(str(OBLIGATION) + finding.obligation), graph))
         for p in finding.partnerships:
-            out.append(quad(node, partnership_, named(p), graph))  # type: ignore[arg-type]
+            out.append(quad(node, partnership_, named(p), graph))
     return out
 
 
