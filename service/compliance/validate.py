@@ -152,9 +152,12 @@ def read_shapes(store: Store) -> Graph:
     one-partnership run's 300): read it, do not change it. While the store's data version (which any
     write of the shapes renames) is the one it was read at, it is not read again (7 ms of a
     one-partnership run's 120)."""
+    global _SHAPES_AT  # noqa: PLW0603 - one pair, replaced whole: threads of the service read it
     version = getattr(store, "data_version", lambda: None)()
-    if version is not None and version == _SHAPES_AT[0] and _SHAPES_AT[1] in _SHAPES:
-        return _SHAPES[_SHAPES_AT[1]][0]
+    at_version, at_key = _SHAPES_AT
+    known = _SHAPES.get(at_key) if version is not None and version == at_version else None
+    if known is not None:
+        return known[0]
     stored = list(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{GRAPH['shapes']}> {{ ?s ?p ?o }} }}"))  # type: ignore[call-overload]
     # a stored shapes graph is known by its triples, the project's files by their size and time
     if any(t.object == _NODE_SHAPE for t in stored):
@@ -171,13 +174,13 @@ def read_shapes(store: Store) -> Graph:
         _SHAPES.clear()  # one set of shapes at a time
         _SHAPES[key] = kept
     if version is not None:
-        _SHAPES_AT[:] = [version, key]
+        _SHAPES_AT = (version, key)
     return kept[0]
 
 
 _SHAPES: dict[object, tuple[Graph, str]] = {}
 """The shapes read_shapes last read, with their digest."""
-_SHAPES_AT: list[object] = [None, None]
+_SHAPES_AT: tuple[str | None, object] = (None, None)
 """The data version (a name no other store's state has) at which read_shapes last read the shapes,
 and their key in _SHAPES."""
 _NODE_SHAPE = ox.NamedNode(str(SH.NodeShape))
