@@ -146,6 +146,11 @@ class ValidationError(ValueError):
     """The run cannot start: an unknown partnership or framework, no shapes in the store."""
 
 
+def _data_version(store: Store) -> str | None:
+    """The name of the data's state (EmbeddedStore.data_version); None for a store that keeps none."""
+    return getattr(store, "data_version", lambda: None)()
+
+
 def read_shapes(store: Store) -> Graph:
     """The store's shapes graph, or the project's shapes/ files when the store has none. The graph is
     shared by the runs of a process while the shapes are unchanged (parsing the files took 70 ms of a
@@ -153,7 +158,7 @@ def read_shapes(store: Store) -> Graph:
     write of the shapes renames) is the one it was read at, it is not read again (7 ms of a
     one-partnership run's 120)."""
     global _SHAPES_AT  # noqa: PLW0603 - one pair, replaced whole: threads of the service read it
-    version = getattr(store, "data_version", lambda: None)()
+    version = _data_version(store)
     at_version, at_key = _SHAPES_AT
     known = _SHAPES.get(at_key) if version is not None and version == at_version else None
     if known is not None:
@@ -407,7 +412,7 @@ def working_copy_for(store: Store, partnership: str) -> ox.Store | None:
 
     known: dict[object, bool] = {}
     # the data's state, read once before the data: None while a write is under way and for a read-only store
-    version = getattr(store, "data_version", lambda: None)()
+    version = _data_version(store)
     index = _hanging_index(version, match)
     held: dict[object, set[object]] | None = None  # node -> the records held from it with the partnership's nodes
 
@@ -516,7 +521,7 @@ def working_copy(store: Store) -> tuple[ox.Store, str, str | None]:
         in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
         An embedded store's data is read once per data version: later runs parse the copy kept in the run
         cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
-    version = store.data_version() if hasattr(store, "data_version") else None  # read before the data
+    version = _data_version(store)  # read before the data
     graphs = data_graphs(store)
     query = data_query(store, graphs)
     name = f"data-{version}-{hashlib.sha256(query.encode('utf-8')).hexdigest()[:12]}.nt"
