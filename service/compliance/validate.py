@@ -518,13 +518,15 @@ def _add_vocabularies(work: ox.Store, hasher: object) -> None:
 
 def working_copy(store: Store) -> tuple[ox.Store, str, str | None]:
     """An in-memory Oxigraph store holding, in its default graph, what a run validates: the data
-        graphs with the ontology and policies (added from the project's files when the store lacks them),
-        and the SHA-256 of the data as N-Triples. The copy is made by Oxigraph itself (serialise and
-        parse, blank node labels kept), never through rdflib terms. Also the data's state (an embedded
-    store's data_version) read before the copy: None for a remote store or while a write is under way. an embedded store writes its graphs
-        in other threads while this one parses them (copy_graphs_into), a remote one answers a CONSTRUCT.
-        An embedded store's data is read once per data version: later runs parse the copy kept in the run
-        cache, hashing it in a second thread (at 10,000 partnerships about 8 s; reading the store, 14-16 s)."""
+    graphs with the ontology and policies (added from the project's files when the store lacks them);
+    the SHA-256 of the data as N-Triples; and the data's state (an embedded store's data_version) read
+    before the copy: None for a remote store or while a write is under way.
+
+    The copy is made by Oxigraph itself (serialise and parse, blank node labels kept), never through
+    rdflib terms: an embedded store writes its graphs in other threads while this one parses them
+    (copy_graphs_into), a remote one answers a CONSTRUCT. An embedded store's data is read once per
+    data version: later runs parse the copy kept in the run cache, hashing it in a second thread (at
+    10,000 partnerships about 8 s; reading the store, 14-16 s)."""
     version = _data_version(store)  # read before the data
     graphs = data_graphs(store)
     query = data_query(store, graphs)
