@@ -449,9 +449,11 @@ def _holds(store, iri: str) -> bool:  # noqa: ANN001
 
 
 def step_queries(args: argparse.Namespace) -> dict:
-    """Each saved query's median latency through partnerkg (run_saved: dataset spelled out, limits)
-    and on the bare engine (the very text partnerkg sends, run by pyoxigraph on the same store over the
-    union of its graphs, with no limits)."""
+    """Each saved query's median latency through partnerkg (run_saved: its parameters bound, run in a
+    worker thread under a deadline and a row cap, its rows made into results; with no internal graphs
+    configured, the default, it reads the union of the graphs as the bare engine does) and on the
+    bare engine (the very text partnerkg sends, run by pyoxigraph on the same store over the union of
+    its graphs, with no limits)."""
     from service.namespaces import PREFIXES
     from service.queries import QueryError, run_query
     from service.queries.saved import bindings, run_saved, saved_queries
