@@ -9,7 +9,7 @@ from datetime import date
 
 import pytest
 from rdflib import RDF, BNode, Graph
-from rdflib.namespace import SH
+from rdflib.namespace import SH, XSD
 
 from service.compliance.derive import Thresholds, derive
 from service.compliance.validate import diff_runs, list_runs, validate
@@ -494,4 +494,34 @@ def test_a_partnerships_cut_reads_the_vocabularies_once_per_data_state(tmp_path)
     after = working_copy_for(s, partnership)
     assert read == [ontology, ontology] and Quad(note.subject, note.predicate, note.object) in set(after)
     del s.match
+    s.close()
+
+
+def test_what_is_assessed_through_a_partnerships_objective_is_in_its_cut(tmp_path):
+    """An assessment of a partnership's objective is the partnership's (PARTS, then INCOMING): written
+    after a full run, while the entailments and the hanging index are kept current, it is in that
+    partnership's one-partnership cut and in no other's."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    from service.compliance.validate import working_copy_for
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    validate(s, as_at=AS_AT, save=False)  # the entailments and the hanging index stored
+    graph = NamedNode(str(GRAPH["file/assessment"]))
+    review = NamedNode(ID + "review/gcp-transport-2026")
+    written = [
+        Quad(review, NamedNode(str(RDF.type)), NamedNode(str(PK.Assessment)), graph),
+        Quad(review, NamedNode(str(PK.assesses)), NamedNode(ID + "partnership-objective/gcp-transport"), graph),
+        Quad(
+            review, NamedNode(str(PK.assessmentDate)), Literal("2026-03-02", datatype=NamedNode(str(XSD.date))), graph
+        ),
+    ]
+    s.write_graphs(written, [graph])  # a small write: the entailments and the index are kept current
+    cut = set(working_copy_for(s, ID + "partnership/greater-cambridge-partnership"))  # type: ignore[arg-type]
+    assert {Quad(q.subject, q.predicate, q.object) for q in written} <= cut
+    other = set(working_copy_for(s, ID + "partnership/cambridgeshire-together"))  # type: ignore[arg-type]
+    assert not any(q.subject == review for q in other)
     s.close()
