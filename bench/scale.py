@@ -290,6 +290,18 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         worst["entailments_seconds"] = (time.perf_counter() - start) + timed(entailed_triples, cut)
         worst["cut_quads"] = len(cut)  # type: ignore[arg-type]
     store.close()
+    if worst:
+        # and on the store opened read-only, which cannot tell whether its hanging index is current: the
+        # cut then asks what links into shared nodes itself (a change once made this 10-12 s at 10,000)
+        reader = _store(args, read_only=True)
+        validate(reader, as_at=AS_AT, partnership=chosen[0], save=False)
+        alone = []
+        for _ in range(args.repeats):
+            start = time.perf_counter()
+            validate(reader, as_at=AS_AT, partnership=worst["partnership"], save=False)  # type: ignore[arg-type]
+            alone.append(time.perf_counter() - start)
+        worst["read_only_seconds"] = statistics.median(alone)
+        reader.close()
     return {
         "seconds": statistics.median(times),
         "max_seconds": max(times),
@@ -819,6 +831,13 @@ def targets(result: dict) -> list[dict]:
             "the same, run again (median of --repeats runs; what it reads is in the store's caches by then)",
             "< 0.25 s",
             r.get("revalidate", {}).get("heaviest", {}).get("warm_seconds"),
+            lambda x: x < 0.25,
+            "s",
+        ),
+        (
+            "the same, on the store opened read-only (its hanging index not known to be current; median)",
+            "< 0.25 s",
+            r.get("revalidate", {}).get("heaviest", {}).get("read_only_seconds"),
             lambda x: x < 0.25,
             "s",
         ),
