@@ -279,12 +279,10 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         start = time.perf_counter()
         validate(store, as_at=AS_AT, partnership=iri, save=False)
         worst = {"partnership": iri, "nodes": int(heaviest["n"].value), "seconds": time.perf_counter() - start}  # type: ignore[index]
-        again = []  # and again, its blocks now in the store's caches, as a serving process would have them
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            validate(store, as_at=AS_AT, partnership=iri, save=False)
-            again.append(time.perf_counter() - start)
-        worst["warm_seconds"] = statistics.median(again)
+        # and again, its blocks now in the store's caches, as a serving process would have them
+        worst["warm_seconds"] = statistics.median(
+            timed(validate, store, as_at=AS_AT, partnership=iri, save=False) for _ in range(args.repeats)
+        )
         start = time.perf_counter()
         cut = working_copy_for(store, iri)
         worst["entailments_seconds"] = (time.perf_counter() - start) + timed(entailed_triples, cut)
@@ -295,12 +293,10 @@ def step_revalidate(args: argparse.Namespace) -> dict:
         # cut then asks what links into shared nodes itself (a change once made this 10-12 s at 10,000)
         reader = _store(args, read_only=True)
         validate(reader, as_at=AS_AT, partnership=chosen[0], save=False)
-        alone = []
-        for _ in range(args.repeats):
-            start = time.perf_counter()
-            validate(reader, as_at=AS_AT, partnership=worst["partnership"], save=False)  # type: ignore[arg-type]
-            alone.append(time.perf_counter() - start)
-        worst["read_only_seconds"] = statistics.median(alone)
+        worst["read_only_seconds"] = statistics.median(
+            timed(validate, reader, as_at=AS_AT, partnership=worst["partnership"], save=False)
+            for _ in range(args.repeats)
+        )
         reader.close()
     return {
         "seconds": statistics.median(times),
