@@ -33,6 +33,7 @@ import os
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 
 import pyoxigraph as ox
 from rdflib import RDF, BNode, Graph, Literal, URIRef
@@ -258,6 +259,7 @@ class Check:
     path: Node | None = None
     constraint: Node | None = None
     operator: str = ""
+    marker: str = ""  # the IRI its query names its node shape's focus nodes by (Engine._focus)
 
 
 class Engine:
@@ -274,7 +276,11 @@ class Engine:
             if shapes.value(s, SH.deactivated) != Literal(True)
         ]
         self.ids = {shape: f"urn:x-partnerkg:engine:shape:{i}" for i, shape in enumerate(self.node_shapes)}
-        self.checks = [check for shape in self.node_shapes for check in self._compile(shape)]
+        self.checks = []
+        for shape in self.node_shapes:
+            for check in self._compile(shape):
+                check.marker = self.ids[shape]
+                self.checks.append(check)
         self.plan = self._plan()
         self._terms: dict[object, Node] = {}
 
@@ -481,17 +487,28 @@ class Engine:
         from ..store.terms import from_rdflib
 
         store.remove_graph(graph) if graph in store.named_graphs() else None
-        marker = ox.NamedNode(FOCUS_OF)
-        store.extend(
-            ox.Quad(from_rdflib(node), marker, ox.NamedNode(self.ids[shape]), graph)  # type: ignore[arg-type]
+        # shapes with the same focus nodes (most share a target: a framework's partnerships, every
+        # meeting) share one shape's marker: at 10,000 partnerships 171,268 quads instead of 428,768
+        shared: dict[tuple[Node, ...], str] = {}
+        marker_of = {
+            self.ids[shape]: shared.setdefault(tuple(nodes), self.ids[shape])
             for shape, nodes in focus.items()
             if shape in self.ids
+        }
+        marker = ox.NamedNode(FOCUS_OF)
+        store.extend(
+            ox.Quad(from_rdflib(node), marker, ox.NamedNode(iri), graph)  # type: ignore[arg-type]
+            for nodes, iri in shared.items()
             for node in nodes
         )
         checks = [check for check in self.checks if check.kind != "skip"]
 
         def fetch(check: Check) -> tuple[list[str], list[ox.QuerySolution]]:
-            solutions = store.query(check.query if check.kind == "sparql" else self.prologue + check.query)
+            query = check.query if check.kind == "sparql" else self.prologue + check.query
+            sharing = marker_of.get(check.marker, check.marker)
+            if sharing != check.marker:  # a whole IRI in the query: <...shape:N>, not a prefix of another
+                query = query.replace(f"<{check.marker}>", f"<{sharing}>")
+            solutions = store.query(query)
             return [v.value for v in solutions.variables], list(solutions)  # type: ignore[union-attr]
 
         try:
@@ -565,8 +582,21 @@ class Engine:
         return out
 
 
+_XSD_DATE = URIRef("http://www.w3.org/2001/XMLSchema#date")
+
+
 def _in_order(value: Node, other: Node, operator: str) -> bool:
-    """sh:lessThan / sh:lessThanOrEquals as pySHACL compares: strings with strings, values with values."""
+    """sh:lessThan / sh:lessThanOrEquals as pySHACL compares: strings with strings, values with values.
+    Two valid xsd:date literals (most pairs: an agenda's date against its latest) compare as dates, as
+    rdflib's ordering does, without it (its comparison took 0.5 s of a 10,000-partnership run)."""
+    if (
+        isinstance(value, Literal)
+        and isinstance(other, Literal)
+        and value.datatype == _XSD_DATE == other.datatype
+        and type(value.value) is date
+        and type(other.value) is date
+    ):
+        return value.value < other.value if operator == "<" else value.value <= other.value
     as_text = [isinstance(n, URIRef) or (isinstance(n, Literal) and isinstance(n.value, str)) for n in (value, other)]
     if as_text[0] != as_text[1]:
         return False
