@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import signal
 import sys
+import threading
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -348,6 +349,7 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
             framework=framework,
             save=not no_save,
             engine=engine,
+            let_go_later=True,
         )
     except ValidationError as exc:
         fail(str(exc))
@@ -362,6 +364,8 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
             f"{counts['Info']} for information; report in {out}",
             err=True,
         )
+    # freed beside the store's close, which waits for the compaction the report's write left running
+    threading.Thread(target=run.let_go, name="partnerkg-let-go").start()
     if run.fails(fail_on):
         sys.exit(ExitCode.FINDINGS)
 

@@ -525,3 +525,19 @@ def test_what_is_assessed_through_a_partnerships_objective_is_in_its_cut(tmp_pat
     other = set(working_copy_for(s, ID + "partnership/cambridgeshire-together"))  # type: ignore[arg-type]
     assert not any(q.subject == review for q in other)
     s.close()
+
+
+def test_a_run_leaves_its_working_store_to_its_caller_only_when_asked(sample_store, sample_run):
+    """By default a full run frees its working store before the report's write; with let_go_later it is
+    left on the run (the CLI frees it beside the store's closing), with the same findings."""
+    import pyoxigraph as ox
+
+    assert sample_run.working == []
+    run = validate(sample_store, as_at=AS_AT, save=False, let_go_later=True)
+    assert [f.key for f in run.findings] == [f.key for f in sample_run.findings]
+    (work,) = run.working
+    lrf = ox.NamedNode(ID + "partnership/cumbria-lrf")
+    assert isinstance(work, ox.Store) and work.query(f"ASK {{ {lrf} a <{PK.Partnership}> }}")
+    del work
+    run.let_go()
+    assert run.working == []

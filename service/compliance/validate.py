@@ -116,6 +116,15 @@ class Run:
     report_quads: list[ox.Quad] = field(repr=False)
     """The SHACL report, as quads of the run's own graph (graph/run/<id>)."""
     scorecard: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
+    working: list[ox.Store] = field(default_factory=list, repr=False, compare=False)
+    """The store the run worked on (1.3 GiB at 10,000 partnerships), when it was asked to leave it to its
+    caller (validate's let_go_later) instead of letting go of it before the report's write."""
+
+    def let_go(self) -> None:
+        """Free the store the run worked on. Oxigraph holds Python's lock while it frees one (about 2 s at
+        10,000 partnerships), so a caller about to wait without the lock (the CLI closing the store, which
+        waits for the compaction the report's write left running) does this in a thread beside that wait."""
+        self.working.clear()
 
     @property
     def report(self) -> Graph:
@@ -795,11 +804,14 @@ def validate(
     framework: str | None = None,
     save: bool = True,
     engine: str = "sparql",
+    let_go_later: bool = False,
 ) -> Run:
     """Validate the store's data as at a date (today by default) and, with save, keep the run.
     `engine` is "sparql" (the shapes run as SPARQL on Oxigraph, engine.py) or "pyshacl" (the
     reference); the first falls back to the second for shapes it does not cover. The garbage
-    collector is held off while it runs (collector_paused)."""
+    collector is held off while it runs (collector_paused). With `let_go_later`, what the run worked
+    on is left on the run for the caller to free (Run.let_go) rather than freed before the report's
+    write, where it held Python's lock for about 3 s at 10,000 partnerships."""
     started = datetime.now(UTC)
     as_at = as_at or started.date()
     thresholds = thresholds or Thresholds()
@@ -848,11 +860,11 @@ def validate(
         # its own, the scorecard (1.8 s alone at 10,000 partnerships) took 11-13 s, since the bulk writer
         # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
         run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
-        # the working store (1.3 GiB at 10,000 partnerships) is let go after the report is written, by a
-        # thread of its own (below): freeing it holds Python's lock for about 3 s, which were the run's
-        # own when it was freed before the write, and now go on beside the compaction the write leaves
-        # running. At 10,000 partnerships the run's peak is 210-240 MiB higher for it (3.3 GiB).
-        held = [work, cut, view, attribution, pairs, results]
+        # the working store is let go of before the report is written, unless the caller will (Run.let_go):
+        # kept through the write, it raised the peak at 10,000 partnerships by 210-240 MiB (to 3.3 GiB).
+        # What Python made of it goes now either way: held, it is more for the collector to walk
+        if let_go_later:
+            run.working.append(work)
         del work, cut, view, attribution, pairs, results
         if writing is not None:
             writing.result()  # its failure is the run's
@@ -861,7 +873,6 @@ def validate(
     finally:
         if writing is not None:
             concurrent.futures.wait([writing])  # a run that fails leaves no write behind it
-    threading.Thread(target=held.clear, name="partnerkg-let-go").start()
     return run
 
 
