@@ -861,7 +861,7 @@ def validate(
         # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
         run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
         # the working store is let go of before the report is written, unless the caller will (Run.let_go):
-        # kept through the write, it raised the peak at 10,000 partnerships by 210-240 MiB (to 3.3 GiB).
+        # kept through the write, it raised the peak at 10,000 partnerships by 180-240 MiB (to 3.2-3.3 GiB).
         # What Python made of it goes now either way: held, it is more for the collector to walk
         if let_go_later:
             run.working.append(work)
