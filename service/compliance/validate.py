@@ -121,7 +121,7 @@ class Run:
     caller (validate's let_go_later) instead of letting go of it before the report's write."""
 
     def let_go(self) -> None:
-        """Free the store the run worked on. Oxigraph holds Python's lock while it frees one (about 2 s at
+        """Free the store the run worked on. Oxigraph holds Python's lock while it frees one (1.5-3 s at
         10,000 partnerships), so a caller about to wait without the lock (the CLI closing the store, which
         waits for the compaction the report's write left running) does this in a thread beside that wait."""
         self.working.clear()
@@ -809,9 +809,9 @@ def validate(
     """Validate the store's data as at a date (today by default) and, with save, keep the run.
     `engine` is "sparql" (the shapes run as SPARQL on Oxigraph, engine.py) or "pyshacl" (the
     reference); the first falls back to the second for shapes it does not cover. The garbage
-    collector is held off while it runs (collector_paused). With `let_go_later`, what the run worked
-    on is left on the run for the caller to free (Run.let_go) rather than freed before the report's
-    write, where it held Python's lock for about 3 s at 10,000 partnerships."""
+    collector is held off while it runs (collector_paused). With `let_go_later`, the store the run
+    worked on is left on the run for the caller to free (Run.let_go) rather than freed before the
+    report's write, where it held Python's lock for 1.5-3 s at 10,000 partnerships."""
     started = datetime.now(UTC)
     as_at = as_at or started.date()
     thresholds = thresholds or Thresholds()
