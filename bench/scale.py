@@ -200,9 +200,7 @@ def step_validate_again(args: argparse.Namespace) -> dict:
 def settle_letting_go(store, run) -> None:  # noqa: ANN001
     """Wait for the compaction a run's report left running while what the run worked on is freed beside
     it, as the CLI does before it exits (Run.let_go), and for the freeing."""
-    freeing = threading.Thread(target=run.let_go, name="partnerkg-let-go")
-    freeing.start()
-    del run
+    freeing = run.let_go_beside()
     store.settle()
     freeing.join()
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import signal
 import sys
-import threading
 from enum import IntEnum
 from pathlib import Path
 from typing import Any
@@ -365,7 +364,7 @@ def validate(ctx: Context, partnership, framework, as_at, fmt, fail_on, out, no_
             err=True,
         )
     # freed beside the store's close, which waits for the compaction the report's write left running
-    threading.Thread(target=run.let_go, name="partnerkg-let-go").start()
+    run.let_go_beside()
     if run.fails(fail_on):
         sys.exit(ExitCode.FINDINGS)
 

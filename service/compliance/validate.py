@@ -123,8 +123,15 @@ class Run:
     def let_go(self) -> None:
         """Free the store the run worked on. Oxigraph holds Python's lock while it frees one (1.5-3 s at
         10,000 partnerships), so a caller about to wait without the lock (the CLI closing the store, which
-        waits for the compaction the report's write left running) does this in a thread beside that wait."""
+        waits for the compaction the report's write left running) does this in a thread beside that wait
+        (let_go_beside)."""
         self.working.clear()
+
+    def let_go_beside(self) -> threading.Thread:
+        """let_go in a thread of its own, started, for the caller to wait beside (and join if it must)."""
+        freeing = threading.Thread(target=self.let_go, name="partnerkg-let-go")
+        freeing.start()
+        return freeing
 
     @property
     def report(self) -> Graph:
