@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date
 
 import pyoxigraph as ox
 import pyshacl
 import pytest
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 
 from service.compliance.engine import Engine, Unsupported
 from service.compliance.validate import results_of, validate
@@ -70,6 +71,8 @@ ex:cat a ex:Person ; ex:name 7 ; ex:status ex:retired ; ex:knows ex:dan .
 ex:dan a ex:Person ; ex:knows ex:ann ; ex:status ex:active .
 ex:rock ex:name "Rock" .
 ex:eve a ex:Person ; ex:name "Eve" ; ex:knows ex:ann ; ex:status ex:active ; ex:phone "3" , "4" .
+[] a ex:Person ; ex:knows ex:eve ; ex:status ex:active ; ex:phone "5" , "6" .
+ex:zoe a ex:Person ; ex:name "Zo\u00eb\t\\"Z\\"\\nof \\\\ Ely"@en ; ex:knows ex:eve ; ex:status ex:active ; ex:phone "7" , "8" .
 """
 )
 
@@ -127,6 +130,25 @@ def test_every_compiled_constraint_finds_what_pyshacl_finds():
             r.messages = [m for m in r.messages if str(m) not in own] or r.messages
     assert _comparable(found, shapes) == _comparable(expected, shapes)
     assert not list(store.named_graphs())  # the focus marks are gone again
+    # the answers come back from the engine's threads as TSV: a blank node, and a literal with a tab,
+    # quotes, a line break and a backslash, came through as themselves (compared with pySHACL's above)
+    assert any(isinstance(r.focus, BNode) for r in found)
+    assert any(isinstance(r.value, Literal) and r.value.language == "en" and "\t" in r.value for r in found)
+
+
+def test_a_caller_that_leaves_the_checks_early_stops_them_and_leaves_no_focus_marks():
+    shapes, data = Graph().parse(data=SHAPES, format="turtle"), Graph().parse(data=DATA, format="turtle")
+    store = ox.Store()
+    store.extend(quads_into(data, ox.DefaultGraph()))
+    engine = Engine(shapes)
+    by_shape, _ = engine.targets(store)
+    threads = threading.active_count()
+    with pytest.raises(RuntimeError, match="the caller failed"), engine.checking(store, by_shape) as found:
+        assert next(found) is not None
+        raise RuntimeError("the caller failed")
+    assert threading.active_count() == threads  # the engine's threads have ended
+    assert not list(store.named_graphs())
+    assert _comparable(engine.run(store, by_shape), shapes)  # the store is fit for the next run
 
 
 def test_a_shape_the_engine_cannot_run_is_refused_and_the_run_falls_back_to_pyshacl(tmp_path):

@@ -332,7 +332,7 @@ def test_a_run_that_fails_while_its_entailments_are_stored_leaves_them_whole(tmp
         raise RuntimeError("the checks failed")
 
     s.load_new_graph = slow  # type: ignore[method-assign]
-    monkeypatch.setattr(validate_module, "_check", failing)
+    monkeypatch.setattr(validate_module, "_checking", failing)
     with pytest.raises(RuntimeError, match="checks failed"):
         validate(s, save=True)
     assert current(s) and stored(s) == computed(s)

@@ -19,7 +19,7 @@ import tempfile
 import threading
 import uuid
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -840,14 +840,16 @@ def validate(
     try:
         work.extend(dated_values(work, as_at, thresholds, run_iri))
         view = GraphView(work)
-        view.labels = label_map(work)
         focus = focus_nodes_for(view, URIRef(partnership)) if partnership is not None else None  # type: ignore[arg-type]
         use_shapes = _framework_shapes(shapes, framework)
-        results, targets = _check(work, shapes, engine, focus, use_shapes)
         from .report import render_message, scorecard  # report imports this module: imported here, not at the top
 
-        attribution = Attribution(view)  # type: ignore[arg-type]
-        pairs = _findings(results, shapes, view, thresholds, render_message, attribution)  # type: ignore[arg-type]
+        # the checks' queries run while this thread reads the labels and who owns what, and makes the
+        # findings of each check as its answer comes (at 10,000 partnerships, a full run 1-6 s sooner)
+        with _checking(work, shapes, engine, focus, use_shapes) as (results, targets):
+            view.labels = label_map(work)
+            attribution = Attribution(view)  # type: ignore[arg-type]
+            pairs = _findings(results, shapes, view, thresholds, render_message, attribution)  # type: ignore[arg-type]
         if partnership is not None:
             pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
         scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
@@ -883,10 +885,12 @@ def validate(
     return run
 
 
-def _check(
+@contextlib.contextmanager
+def _checking(
     work: ox.Store, shapes: Graph, engine: str, focus: list[URIRef] | None, use_shapes: list[Node] | None
-) -> tuple[list[Result], dict[Node, list[Node]]]:
-    """Validate the working store with the chosen engine: the SHACL report and each target's nodes."""
+) -> Iterator[tuple[Iterable[Result], dict[Node, list[Node]]]]:
+    """Validate the working store with the chosen engine: the SHACL results, to be read within the
+    block (the SPARQL engine's come check by check while the later checks run), and each target's nodes."""
     if engine not in ENGINES:
         raise ValidationError(f"unknown engine {engine!r}; use one of {', '.join(ENGINES)}")
     if engine == "sparql":
@@ -903,7 +907,9 @@ def _check(
                 for shape, nodes in by_shape.items()
                 if chosen is None or shape in chosen
             }
-            return compiled.run(work, by_shape), targets
+            with compiled.checking(work, by_shape) as found:
+                yield (result for results in found for result in results), targets
+            return
     import pyshacl  # the reference engine, imported when it is used: 0.2 s of every CLI command's start
 
     merged = graph_from_triples(work.quads_for_pattern(None, None, None, ox.DefaultGraph()))
@@ -918,7 +924,7 @@ def _check(
         focus_nodes=focus,
         use_shapes=use_shapes,
     )
-    return results_of(report), targets
+    yield results_of(report), targets
 
 
 def results_of(report: Graph) -> list[Result]:
@@ -976,7 +982,7 @@ def resolve_sparql_targets(data: Graph | ox.Store, shapes: Graph) -> tuple[Graph
 
 
 def _findings(
-    results: list[Result], shapes: Graph, data: Graph, thresholds: Thresholds, render, attribution: Attribution
+    results: Iterable[Result], shapes: Graph, data: Graph, thresholds: Thresholds, render, attribution: Attribution
 ) -> list[tuple[Result, Finding]]:
     """Each SHACL result as a Finding, paired with the result it came from, sorted by partnership."""
     labels = Labels(data)
