@@ -185,6 +185,7 @@ class PK(DefinedNamespace):
     registeredWith: URIRef
     remit: URIRef
     report: URIRef
+    reportDigest: URIRef
     reportGraph: URIRef
     reportedTo: URIRef
     requiresCouncilConfirmation: URIRef

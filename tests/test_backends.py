@@ -13,7 +13,7 @@ from serving import sparql_server, virtuoso_server
 
 from service import create_app
 from service.auth import TokenStore
-from service.compliance.validate import validate
+from service.compliance.validate import list_runs, validate
 from service.ingest.bootstrap import init_store
 from service.ingest.rdf import load_files
 from service.queries import run_query
@@ -89,6 +89,12 @@ def test_the_same_validation_findings_on_every_backend(backend, reference):
     init_store(backend, sample=True)
     run = validate(backend, as_at=AS_AT)
     assert findings(run) == findings(reference[1]) and run.findings
+    stored = run_query(backend, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a sh:ValidationResult } }")
+    assert int(stored.rows[0][0].value) == len(reference[1].findings)
+    # a second run finding the same keeps its metadata only, naming the first's report graph
+    again = validate(backend, as_at=AS_AT)
+    first, second = list_runs(backend)
+    assert (first.id, second.id) == (run.id, again.id) and second.report_graph == first.report_graph
     stored = run_query(backend, "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?r a sh:ValidationResult } }")
     assert int(stored.rows[0][0].value) == len(reference[1].findings)
 

@@ -463,6 +463,78 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     s.close()
 
 
+def test_a_run_whose_report_says_the_same_shares_the_earlier_report_graph(tmp_path):
+    """A kept run whose report says what a kept run's says (a nightly run on unchanged data) writes its
+    metadata only and names that run's report graph as its own; a run that finds anything else, or
+    words a finding otherwise, keeps a report graph of its own. Every reader follows pk:reportGraph."""
+    from pyoxigraph import NamedNode
+
+    from service.compliance.validate import stored_findings
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    first = validate(s, as_at=AS_AT)
+    before = {g.name: g.triples for g in s.graphs()}
+    second = validate(s, as_at=AS_AT)
+    assert first.report_digest and second.report_digest == first.report_digest
+    runs = list_runs(s)
+    assert [r.id for r in runs] == [first.id, second.id]
+    assert runs[1].report_graph == runs[0].report_graph == str(GRAPH["run/" + first.id])
+    after = {g.name: g.triples for g in s.graphs()}
+    assert {k: v for k, v in after.items() if k != str(GRAPH["runs"])} == {
+        k: v for k, v in before.items() if k != str(GRAPH["runs"])
+    }
+    assert not s.has_graph(NamedNode(str(GRAPH["run/" + second.id])))
+    assert stored_findings(s, second.id) == stored_findings(s, first.id) != {}
+    assert diff_runs(s, first.id, second.id)["new"] == [] and diff_runs(s, first.id, second.id)["resolved"] == []
+
+    # as at another date the sample has other findings: a report graph of the run's own
+    third = validate(s, as_at=date(2025, 6, 30))
+    assert third.report_digest != first.report_digest
+    assert list_runs(s)[-1].report_graph == str(GRAPH["run/" + third.id])
+    assert s.has_graph(NamedNode(str(GRAPH["run/" + third.id])))
+    # and back to the first's findings: shared again, with the first's graph
+    fourth = validate(s, as_at=AS_AT)
+    assert list_runs(s)[-1].report_graph == str(GRAPH["run/" + first.id]) and fourth.findings == first.findings
+    s.close()
+
+
+def test_the_report_digest_follows_what_the_report_says(tmp_path):
+    """Two runs on the same data and date give the same digest; a finding worded otherwise, given to
+    another partnership, or made by other shapes gives another; the order of the results does not count."""
+    from dataclasses import replace
+
+    from service.compliance import validate as module
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    store = EmbeddedStore(tmp_path / "store")
+    init_store(store, sample=True)
+    captured = []
+    real = module.report_digest
+
+    def keep(pairs, shapes):
+        captured.append((list(pairs), shapes))
+        return real(pairs, shapes)
+
+    module.report_digest = keep
+    try:
+        validate(store, as_at=AS_AT, save=True)
+    finally:
+        module.report_digest = real
+        store.close()
+    [(pairs, shapes)] = captured
+    digest = real(pairs, shapes)
+    assert len(digest) == 64 and real(list(reversed(pairs)), shapes) == digest
+    result, finding = pairs[0]
+    reworded = [(result, replace(finding, message=finding.message + "!"))] + pairs[1:]
+    moved = [(result, replace(finding, partnerships=(*finding.partnerships, ID + "partnership/other")))] + pairs[1:]
+    assert len({digest, real(reworded, shapes), real(moved, shapes), real(pairs, "other shapes")}) == 4
+    assert real(pairs[1:], shapes) != digest
+
+
 def test_a_partnerships_cut_reads_the_vocabularies_once_per_data_state(tmp_path):
     """The ontology and policies a one-partnership run copies are read from the store once per data
     state and kept for the next run; a write to them (a new state) is seen by the next run."""

@@ -61,6 +61,18 @@ def test_runs_page_and_diff(web, sample_store):
     first, second = runs[-2]["id"], runs[-1]["id"]
     page = web.get("/runs", query_string={"a": first, "b": second}).get_data(as_text=True)
     assert "<h3>resolved" in page and "<h3>new" in page
+    # a run that found what the first found shares its report graph: the pages and the API follow it
+    third = validate(sample_store, as_at=date(2026, 11, 22)).id
+    runs = web.get("/api/runs").get_json()
+    assert runs[-1]["id"] == third and runs[-1]["report_graph"] == runs[-3]["report_graph"]
+    rows = web.get("/api/findings", query_string={"run": third}).get_json()
+    assert rows and rows == web.get("/api/findings", query_string={"run": first}).get_json()
+    page = web.get("/runs", query_string={"a": first, "b": third}).get_data(as_text=True)
+    assert "<h3>resolved (0)" in page and "<h3>new (0)" in page
+    # the latest run's violations by partnership are read from the graph it names
+    assert sum(p["violations"] for p in web.get("/api/partnerships").get_json()) == sum(
+        1 for f in rows if f["severity"].endswith("#Violation")
+    )
 
 
 @pytest.mark.parametrize("query", [q.name for q in saved_queries()])
@@ -123,7 +135,10 @@ def test_json_api_and_openapi(web):
     assert len(partnerships) == 8 and all("violations" in p for p in partnerships)
     assert any(b["name"] == "Cumbria CVS" for b in web.get("/api/bodies").get_json())
     assert any(p["name"] == "Cllr Quinn Sampleton" for p in web.get("/api/people").get_json())
-    assert web.get("/api/findings").get_json()
+    latest = web.get("/api/findings").get_json()
+    assert latest
+    bad = web.get("/api/findings", query_string={"run": "no-such-run> } #"})
+    assert bad.status_code == 404 and "no-such-run" in bad.get_json()["error"]
     spec = web.get("/api/openapi.json").get_json()
     documented = set(spec["paths"])
     routes = {

@@ -9,7 +9,6 @@ from ..compliance.validate import list_runs
 from ..queries import QueryError
 from ..queries.results import to_csv, to_json
 from ..queries.saved import run_saved, saved_queries
-from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store, limits
 from .pages import latest_run, partnership_rows, select
 
@@ -62,14 +61,19 @@ def runs():
 @bp.get("/findings")
 def findings():
     """The findings of a run (?run=ID, default the latest over all partnerships)."""
-    latest = latest_run()
-    run_id = request.args.get("run") or (latest.id if latest else None)
-    if run_id is None:
+    wanted = request.args.get("run")
+    if wanted:
+        run = next((r for r in list_runs(get_store()) if r.id == wanted), None)
+        if run is None:
+            return jsonify(error=f"no run {wanted!r}: /api/runs lists them"), 404
+    else:
+        run = latest_run()
+    if run is None:
         return jsonify([])
     return jsonify(
         select(
             f"""SELECT ?obligation ?severity ?focus ?partnership ?message WHERE {{
-        GRAPH <{RUN_GRAPH_PREFIX}{run_id}> {{ ?r sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:resultMessage ?message .
+        GRAPH <{run.report_graph}> {{ ?r sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:resultMessage ?message .
           OPTIONAL {{ ?r dcterms:source ?obligation }} OPTIONAL {{ ?r pk:forPartnership ?partnership }} }} }}
         ORDER BY ?obligation ?focus""",
             "api findings",

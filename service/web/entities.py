@@ -9,7 +9,6 @@ from flask import current_app, render_template
 from ..compliance.derive import Thresholds
 from ..compliance.validate import stored_scorecard
 from ..compliance.workdays import Calendar, Counting
-from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store
 from .linked import local_path
 from .pages import latest_run, select
@@ -115,7 +114,7 @@ def partnership_page(iri: str) -> str:
     if run is not None:
         findings = select(
             f"""SELECT ?id ?severity ?message ?text ?clause ?document WHERE {{
-            GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{ ?r pk:forPartnership <{iri}> ; dcterms:source ?o ; sh:resultSeverity ?severity ; sh:resultMessage ?message }}
+            GRAPH <{run.report_graph}> {{ ?r pk:forPartnership <{iri}> ; dcterms:source ?o ; sh:resultSeverity ?severity ; sh:resultMessage ?message }}
             ?o skos:notation ?id ; skos:definition ?text ; pk:clause ?clause ; skos:inScheme/skos:prefLabel ?document }}
             ORDER BY ?severity ?id""",
             "partnership findings",

@@ -10,7 +10,6 @@ from flask import Blueprint, current_app, g, jsonify, render_template, request
 from ..compliance.validate import ValidationError, diff_runs, list_runs, stored_scorecard
 from ..queries import QueryError
 from ..queries.saved import get_saved, run_saved, saved_queries
-from ..store.base import RUN_GRAPH_PREFIX
 from . import get_store, limits
 from . import query as run_web_query
 
@@ -39,7 +38,7 @@ def violations_by_partnership(run) -> dict[str, int]:
     if run is None:
         return {}
     rows = select(
-        f"""SELECT ?p (COUNT(?r) AS ?n) WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
+        f"""SELECT ?p (COUNT(?r) AS ?n) WHERE {{ GRAPH <{run.report_graph}> {{
         ?r pk:forPartnership ?p ; sh:resultSeverity sh:Violation }} }} GROUP BY ?p""",
         "violations by partnership",
     )
@@ -63,7 +62,7 @@ def index() -> str:
         summary = select(
             f"""SELECT ?framework ?council
             (SUM(IF(?severity = sh:Violation, 1, 0)) AS ?violations) (SUM(IF(?severity = sh:Warning, 1, 0)) AS ?warnings)
-            WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{ ?r dcterms:source ?o ; sh:resultSeverity ?severity }}
+            WHERE {{ GRAPH <{run.report_graph}> {{ ?r dcterms:source ?o ; sh:resultSeverity ?severity }}
                 ?o skos:inScheme ?scheme . ?scheme dcterms:title ?framework .
                 OPTIONAL {{ ?scheme dcterms:publisher/rdfs:label ?council }} }}
             GROUP BY ?framework ?council ORDER BY DESC(?violations)""",
@@ -161,7 +160,7 @@ def _breached_frameworks() -> dict[str, set[str]]:
         return {}
     out: dict[str, set[str]] = {}
     rows = select(
-        f"""SELECT DISTINCT ?p ?framework WHERE {{ GRAPH <{RUN_GRAPH_PREFIX}{run.id}> {{
+        f"""SELECT DISTINCT ?p ?framework WHERE {{ GRAPH <{run.report_graph}> {{
             ?r pk:forPartnership ?p ; dcterms:source ?o ; sh:resultSeverity sh:Violation }}
             ?o skos:inScheme/skos:prefLabel ?framework }}""",
         "breached frameworks",
