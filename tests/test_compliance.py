@@ -463,14 +463,16 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     s.close()
 
 
-def test_a_run_whose_report_says_the_same_shares_the_earlier_report_graph(tmp_path):
+def test_a_run_whose_report_says_the_same_shares_the_earlier_report_graph(tmp_path, monkeypatch):
     """A kept run whose report says what a kept run's says (a nightly run on unchanged data) writes its
     metadata only and names that run's report graph as its own; a run that finds anything else, or
     words a finding otherwise, keeps a report graph of its own. Every reader follows pk:reportGraph."""
     from pyoxigraph import NamedNode
 
-    from service.compliance.validate import stored_findings
+    from service.compliance import report
+    from service.compliance.validate import stored_findings, stored_scorecard
     from service.ingest.bootstrap import init_store
+    from service.queries import run_query
     from service.store import EmbeddedStore
 
     s = EmbeddedStore(tmp_path / "store")
@@ -488,8 +490,19 @@ def test_a_run_whose_report_says_the_same_shares_the_earlier_report_graph(tmp_pa
     }
     assert not s.has_graph(NamedNode(str(GRAPH["run/" + second.id])))
     assert stored_findings(s, second.id) == stored_findings(s, first.id) != {}
+    # the scorecard is the first's too, not written again (60 MB at 10,000 partnerships)
+    assert stored_scorecard(s, second.id) == stored_scorecard(s, first.id) == json.loads(json.dumps(first.scorecard))
+    cards = run_query(s, f"SELECT ?r WHERE {{ GRAPH <{GRAPH['runs']}> {{ ?r pk:scorecard ?c }} }}")
+    assert [r[0].value for r in cards.rows] == [first.iri]
     assert diff_runs(s, first.id, second.id)["new"] == [] and diff_runs(s, first.id, second.id)["resolved"] == []
 
+    # the same findings with another scorecard: a report graph and scorecard of the run's own
+    real = report.scorecard
+    monkeypatch.setattr(report, "scorecard", lambda *a, **k: {**real(*a, **k), "extra": {}})
+    other = validate(s, as_at=AS_AT)
+    monkeypatch.setattr(report, "scorecard", real)
+    assert other.findings == first.findings and other.report_digest != first.report_digest
+    assert list_runs(s)[-1].report_graph == str(GRAPH["run/" + other.id]) and "extra" in stored_scorecard(s, other.id)
     # as at another date the sample has other findings: a report graph of the run's own
     third = validate(s, as_at=date(2025, 6, 30))
     assert third.report_digest != first.report_digest

@@ -116,8 +116,9 @@ class Run:
     report_quads: list[ox.Quad] = field(repr=False)
     """The SHACL report, as quads of the run's own graph (graph/run/<id>)."""
     report_digest: str = ""
-    """SHA-256 of what the report says (report_digest), made for a run that is to be kept: a kept run
-    whose report says the same shares the earlier run's report graph (save_run)."""
+    """SHA-256 of what the report and the scorecard say (report_digest, then the scorecard's JSON), made
+    for a run that is to be kept: a kept run whose report and scorecard say the same shares the earlier
+    run's report graph and scorecard (save_run)."""
     scorecard: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict, repr=False)
     working: list[ox.Store] = field(default_factory=list, repr=False, compare=False)
     """The store the run worked on (1.3 GiB at 10,000 partnerships), when it was asked to leave it to its
@@ -873,6 +874,9 @@ def validate(
         # its own, the scorecard (1.8 s alone at 10,000 partnerships) took 11-13 s, since the bulk writer
         # holds Python's lock for all but about 1% of its time, and the two took 18-20 s together
         run.scorecard = scorecard(run, view, shapes, targets, attribution)  # type: ignore[arg-type]
+        if run.report_digest:
+            card = orjson.dumps(run.scorecard, option=orjson.OPT_SORT_KEYS)
+            run.report_digest = hashlib.sha256(run.report_digest.encode("ascii") + b"\n" + card).hexdigest()
         # the working store is let go of before the report is written, unless the caller will (Run.let_go):
         # kept through the write, it raised the peak at 10,000 partnerships by 180-240 MiB (to 3.2-3.3 GiB).
         # What Python made of it goes now either way: held, it is more for the collector to walk
@@ -1254,15 +1258,20 @@ def report_digest(pairs: list[tuple[Result, Finding]], shapes_digest: str) -> st
 
 def save_run(store: Store, run: Run) -> None:
     """Keep the run: its metadata in the runs graph and its report in a named graph of its own, unless
-    a kept run's report says the same (the same report_digest: a nightly run on unchanged data finds
-    what the last one found). Then the run names that run's report graph as its own (pk:reportGraph)
-    and only its metadata is written: at 10,000 partnerships a report is 1.15 million quads, and each
-    one kept made every later compaction of the store some 2.5 s longer (docs/performance.md)."""
+    a kept run's report and scorecard say the same (the same report_digest: a nightly run on unchanged
+    data finds what the last one found). Then the run names that run's report graph as its own
+    (pk:reportGraph), its scorecard is that run's (stored_scorecard), and only its metadata is
+    written, a few small quads: at 10,000 partnerships a report is 1.15 million quads, and each one
+    kept made every later compaction of the store some 2.5 s longer. Nor is the scorecard, a 60 MB
+    literal at 10,000 partnerships, written again: written and left uncompacted (as a small write is),
+    it made the one-partnership runs of later processes over a thousand times slower (docs/performance.md)."""
     graph = GRAPH["run/" + run.id]
     runs = ox.NamedNode(str(RUNS_GRAPH))
     shared = _report_saying(store, run.report_digest) if run.report_digest else None
     if shared is not None:
-        store.write_graphs(list(quads_into(_run_metadata(run, shared), runs)), [runs], append=True, derived=True)
+        meta = _run_metadata(run, shared)
+        meta.remove((None, PK.scorecard, None))
+        store.write_graphs(list(quads_into(meta, runs)), [runs], append=True, derived=True)
         return
     store.write_graphs(
         run.report_quads,  # made in the run's graph (a second quad object each cost 5 s at 10,000)
@@ -1328,10 +1337,15 @@ class RunSummary:
 
 
 def stored_scorecard(store: Store, run_id: str) -> dict:
-    """The scorecard a stored run kept (empty if it kept none)."""
+    """The scorecard a stored run kept, or kept with the report graph it shares (save_run); empty if
+    it kept none."""
     rows = list(
         store.query(
-            f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{ <{ID["run/" + run_id]}> pk:scorecard ?card }} }}"""
+            f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{
+            {{ <{ID["run/" + run_id]}> pk:scorecard ?card }} UNION
+            {{ <{ID["run/" + run_id]}> pk:reportDigest ?d ; pk:reportGraph ?g .
+               FILTER NOT EXISTS {{ <{ID["run/" + run_id]}> pk:scorecard ?own }}
+               ?other pk:reportDigest ?d ; pk:reportGraph ?g ; pk:scorecard ?card }} }} }} LIMIT 1"""
         )
     )
     return orjson.loads(rows[0]["card"].value) if rows else {}
