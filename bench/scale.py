@@ -341,6 +341,7 @@ def step_revalidate(args: argparse.Namespace) -> dict:
 
 
 SAMPLED = 20
+"""How many partnerships the one-partnership step runs."""
 
 
 def spread(every: list[str]) -> list[str]:
@@ -349,9 +350,6 @@ def spread(every: list[str]) -> list[str]:
     alone (every 500th at 10,000) met only two of the eight, never the one whose cut is the largest."""
     step = max(len(every) // SAMPLED, 1)
     return list(dict.fromkeys(every[(i * step + i) % len(every)] for i in range(min(SAMPLED, len(every)))))
-
-
-"""How many partnerships the one-partnership step runs."""
 
 
 def step_keep(args: argparse.Namespace) -> dict:
