@@ -3,10 +3,13 @@
 The register is made of copies of the sample (data/sample/): its eight partnerships with their
 bodies, people, appointments, two years of meetings, decisions, votes, resources and reviews. Each
 copy renames every resource under the base IRI (`partnership/ccsp` becomes `partnership/c7-ccsp`,
-blank nodes too) except the organisations, the joint committee's seats, the councils' strategic
-objectives, the reorganisation and the assessments a shared body makes of a shared body, which every
-copy shares, as real councils and partner bodies sit on many partnerships (and a committee has one set
-of seats, a council one assessment of itself against a standard). So each copy
+blank nodes too) except the organisations, the councils' strategic objectives, the reorganisation and
+the assessments a shared body makes of a shared body, which every copy shares, as real councils and
+partner bodies sit on many partnerships (and a council has one assessment of itself against a
+standard). A joint committee set up to scrutinise a partnership (one that scrutinises it and is no
+council's unit: the Joint Accountability Committee) is the partnership's, and each copy has its own,
+with its own seats: shared, the committee of 1,250 copies held 2,500 appointments at 10,000
+partnerships, and its seats read "1,250 of 1 filled". So each copy
 carries the sample's deliberate breaches, listed by hand in data/sample/breaches.csv (and in
 data/sample/README.md), and the ground truth of the generated register is that list once per copy:
 a breach rate of one per copy for each obligation the sample breaches.
@@ -29,11 +32,11 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from .ingest.bootstrap import SAMPLE_DIR
-from .namespaces import ID
+from .namespaces import ID, ORG, PK
 
 SHARED = ("organisation/", "seats/", "objective/", "change/")
-"""Resources every copy shares: the real organisations, the joint committee's seats, the councils'
-objectives, the reorganisation."""
+"""Resources every copy shares: the real organisations, seats on them, the councils' objectives, the
+reorganisation (but see `_partnership_committees`)."""
 BREACHES = SAMPLE_DIR / "breaches.csv"
 SAMPLE_PARTNERSHIPS = 8
 
@@ -56,12 +59,12 @@ def sample_breaches() -> list[tuple[str, str, str]]:
         return [(row["obligation"], row["focus"], row["severity"]) for row in csv.DictReader(handle)]
 
 
-def _council_assessments(triples: list[ox.Triple]) -> frozenset[str]:
+def _council_assessments(triples: list[ox.Triple], copied: frozenset[str]) -> frozenset[str]:
     """The assessments made by a shared body about a shared body (a council's own assessment against
     a standard, say): every partnership it sits on shares them, as it shares the council; a copy of
     each for every copy of the sample would give a council thousands of the same assessment."""
     base = str(ID)
-    rename = _renamer(0)  # what a copy leaves as it is is shared (blank nodes are renamed)
+    rename = _renamer(0, copied=copied)  # what a copy leaves as it is is shared (blank nodes are renamed)
     subjects: dict[str, bool] = {}
     for t in triples:
         if isinstance(t.subject, ox.NamedNode) and t.subject.value.startswith(base + "assessment/"):
@@ -69,14 +72,26 @@ def _council_assessments(triples: list[ox.Triple]) -> frozenset[str]:
     return frozenset(iri[len(base) :] for iri, alone in subjects.items() if alone)
 
 
-def _renamer(copy: int, kept: frozenset[str] = frozenset()):
+def _partnership_committees(triples: list[ox.Triple]) -> frozenset[str]:
+    """The joint committees that scrutinise a partnership of the sample and are no council's unit
+    (pk:scrutinises, no org:unitOf), and the seats on them: each copy of the partnership has its own."""
+    base = str(ID)
+    scrutinises, unit_of, seats_on = (ox.NamedNode(str(p)) for p in (PK.scrutinises, ORG.unitOf, PK.seatsOn))
+    committees = {t.subject for t in triples if t.predicate == scrutinises} - {
+        t.subject for t in triples if t.predicate == unit_of
+    }
+    seats = {t.subject for t in triples if t.predicate == seats_on and t.object in committees}
+    return frozenset(n.value[len(base) :] for n in committees | seats if n.value.startswith(base))
+
+
+def _renamer(copy: int, kept: frozenset[str] = frozenset(), copied: frozenset[str] = frozenset()):
     base = str(ID)
     prefix = f"c{copy}-"
 
     def rename(term):
         if isinstance(term, ox.NamedNode) and term.value.startswith(base):
             local = term.value[len(base) :]
-            if local.startswith(SHARED) or "/" not in local or local in kept:
+            if local not in copied and (local.startswith(SHARED) or "/" not in local or local in kept):
                 return term
             kind, _, rest = local.partition("/")
             return ox.NamedNode(f"{base}{kind}/{prefix}{rest}")
@@ -102,7 +117,8 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
         return term
 
     triples = [ox.Triple(stable(t.subject), t.predicate, stable(t.object)) for t in triples]
-    kept = _council_assessments(triples)
+    copied = _partnership_committees(triples)
+    kept = _council_assessments(triples, copied)
     order = list(range(1, copies + 1))
     random.Random(seed).shuffle(order)
     out.mkdir(parents=True, exist_ok=True)
@@ -111,7 +127,7 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
     count = 0
     with open(register, "w", encoding="utf-8") as handle:
         for copy in order:
-            rename = _renamer(copy, kept)
+            rename = _renamer(copy, kept, copied)
             for triple in triples:
                 line = f"{rename(triple.subject)} {triple.predicate} {rename(triple.object)} .\n"
                 shared = not line.startswith("_:") and _is_shared(triple, rename)
@@ -127,7 +143,7 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
         writer = csv.writer(handle)
         writer.writerow(["obligation", "focus", "severity", "copy"])
         for copy in sorted(order):
-            rename = _renamer(copy, kept)  # a breach's focus is named in a copy as the copy names it
+            rename = _renamer(copy, kept, copied)  # a breach's focus is named in a copy as the copy names it
             for obligation, focus, severity in breaches:
                 writer.writerow([obligation, rename(ox.NamedNode(str(ID) + focus)).value, severity, copy])
     return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, copies * len(breaches), register, truth)

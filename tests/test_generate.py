@@ -37,7 +37,7 @@ def test_validation_finds_exactly_the_injected_breaches(tmp_path):
     assert len(truth) == 2 * len(SAMPLE_VIOLATIONS)
     assert all(pr == (1.0, 1.0) for pr in precision_recall(found, truth).values())
     # one partnership alone finds its share of the full run, from a cut that stays out of the other
-    # copy although both copies share councils, partner bodies and a joint committee
+    # copy although both copies share councils and partner bodies
     for p in sorted({p for f in run.findings for p in f.partnerships if "/c1-" in p}):
         alone = validate(store, as_at=date(2026, 11, 22), partnership=p, save=False)
         assert {f.key for f in alone.findings} == {f.key for f in run.findings if p in f.partnerships}, p
@@ -88,9 +88,27 @@ def test_the_hanging_index_leaves_a_cut_as_it_was_and_spares_reading_other_partn
     store.close()
 
 
-def test_a_shared_joint_committee_keeps_one_set_of_seats(tmp_path):
-    made = generate(tmp_path / "gen", councils=3, partnerships_per_council=8, seed=1)
-    graph = ox.Store()
-    graph.load(path=str(made.register), format=ox.RdfFormat.TURTLE)
-    seats = {q.subject for q in graph.quads_for_pattern(None, ox.NamedNode(str(PK.seatsOn)), None, None)}
-    assert len(seats) == 7 and all("/seats/c" not in s.value for s in seats)
+def test_each_copy_carries_the_samples_findings_at_every_severity(tmp_path, sample_store):
+    """Every copy has the sample's findings, Info and Warning too, named as the copy names them: its own
+    joint committee with its own seats (shared by every copy, the committee's seats read "2 of 1 filled"
+    with two copies); findings about a shared body are made once."""
+    made = generate(tmp_path / "gen", councils=2, partnerships_per_council=8, seed=5)
+    store = EmbeddedStore(tmp_path / "store")
+    init_store(store, sample=False)
+    load_files(store, [made.register])
+    run = validate(store, as_at=date(2026, 11, 22), save=False)
+    seats = {q.subject.value for q in store.match(None, ox.NamedNode(str(PK.seatsOn)), None, None)}
+    store.close()
+    assert len(seats) == 14 and all("/seats/c1-" in s or "/seats/c2-" in s for s in seats)
+    sample = validate(sample_store, as_at=date(2026, 11, 22), save=False)
+
+    def key(finding, copy=None):  # noqa: ANN001, ANN202
+        focus = str(finding.focus) if copy is None else str(finding.focus).replace(copy, "/")
+        return finding.obligation, finding.severity, focus, finding.message
+
+    expected = {key(f) for f in sample.findings}
+    shared = {key(f) for f in run.findings if not any(f"/c{c}-" in str(f.focus) for c in (1, 2))}
+    assert shared and shared < expected
+    for copy in ("/c1-", "/c2-"):
+        assert {key(f, copy) for f in run.findings if copy in str(f.focus)} == expected - shared, copy
+    assert any(f.obligation == "CAM-7" and "/seats/c1-" in str(f.focus) for f in run.findings)
