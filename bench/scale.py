@@ -344,6 +344,10 @@ SAMPLED = 20
 """How many partnerships the one-partnership step runs."""
 
 
+PAGES = 8
+"""Partnership pages the HTTP step times (spread through the register, as the one-partnership runs)."""
+
+
 def spread(every: list[str]) -> list[str]:
     """SAMPLED of the partnerships, spread through the register, each one place further into its stride
     than the last: a generated register repeats the sample's eight partnerships in order, and a stride
@@ -559,6 +563,13 @@ def step_http(args: argparse.Namespace) -> dict:
 
     store = _store(args, read_only=True)
     lookup = LOOKUP % _partnership(store)
+    every = sorted(
+        row["p"].value  # type: ignore[index]
+        for row in store.query(
+            "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } }"
+        )
+    )
+    pages = ["/", "/obligations"] + ["/id/" + iri.split("/id/", 1)[1] for iri in spread(every)[:PAGES] if "/id/" in iri]
     store.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -605,6 +616,21 @@ def step_http(args: argparse.Namespace) -> dict:
                 saved[query.name] = str(exc)
                 continue
             saved[query.name] = 1000 * statistics.median(times)
+        # pages, each asked --repeats times: the dashboard, the obligations page (the latest run's
+        # tally) and a spread of partnership pages (each with its row of the run's scorecard)
+        page_ms: dict[str, float | str] = {}
+        for path in pages:
+            times = []
+            try:
+                for _ in range(args.repeats):
+                    start = time.perf_counter()
+                    with urllib.request.urlopen(base + path, timeout=120) as response:
+                        response.read()
+                    times.append(time.perf_counter() - start)
+            except OSError as exc:
+                page_ms[path] = str(exc)
+                continue
+            page_ms[path] = 1000 * statistics.median(times)
         latencies: list[float] = []
         errors = 0
         lock = threading.Lock()
@@ -646,6 +672,7 @@ def step_http(args: argparse.Namespace) -> dict:
 
     return {
         "saved_ms": saved,
+        "pages_ms": page_ms,
         "requests": len(latencies),
         "errors": errors,
         "throughput_per_s": len(latencies) / elapsed,
@@ -982,6 +1009,16 @@ def markdown(results: dict) -> str:
             f"| {name} ({s.get('rows', 0):,} rows) | {_f(s['ms'], 2)} | {_f(s['bare_ms'], 2)} | {_f(ratio, 2)} "
             f"| {_f(http_saved.get(name), 1)} |"
         )
+    pages = r.get("http", {}).get("pages_ms", {})
+    if pages:
+        timed = [v for k, v in pages.items() if k.startswith("/id/") and isinstance(v, float)]
+        lines += [
+            "",
+            f"Pages at {int(at):,} partnerships through HTTP, median of each page's repeats: the dashboard "
+            f"{_f(pages.get('/'), 1, ' ms')}, the obligations page {_f(pages.get('/obligations'), 1, ' ms')}, "
+            f"{len(timed)} partnership pages {_f(min(timed) if timed else None, 1, ' ms')} to "
+            f"{_f(max(timed) if timed else None, 1, ' ms')}.",
+        ]
     lines += [
         "",
         f"Targets at {int(at):,} partnerships:",

@@ -167,6 +167,7 @@ class PK(DefinedNamespace):
     nation: URIRef
     noticeDate: URIRef
     objectiveOf: URIRef
+    obligationTally: URIRef
     officerLimitExceeded: URIRef
     officerOf: URIRef
     omittedFrom: URIRef
@@ -175,6 +176,7 @@ class PK(DefinedNamespace):
     ownedBy: URIRef
     partOfPartnership: URIRef
     partnershipImpact: URIRef
+    partnershipScorecard: URIRef
     partnershipStatus: URIRef
     politicalGroup: URIRef
     portfolioPlan: URIRef

@@ -435,7 +435,7 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     from pyoxigraph import NamedNode
 
     from service.compliance import report
-    from service.compliance.validate import stored_scorecard
+    from service.compliance.validate import stored_scorecard, stored_tally
     from service.ingest.bootstrap import init_store
     from service.store import EmbeddedStore, embedded
 
@@ -458,8 +458,21 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     assert sorted((g.name, g.triples) for g in s.graphs()) == before and list_runs(s) == []
     run = validate(s, as_at=AS_AT, save=True)
     [kept] = list_runs(s)
-    assert kept.iri == run.iri and stored_scorecard(s, run.id) == json.loads(json.dumps(run.scorecard))
+    assert kept.iri == run.iri and stored_scorecard(s, kept) == json.loads(json.dumps(run.scorecard))
     assert s.has_graph(NamedNode("https://w3id.org/partnerkg/graph/run/" + run.id))
+    # a partnership's row is read alone (its page); the obligations page reads the tally kept with the run
+    p = ID + "partnership/cambridge-community-safety-partnership"
+    assert stored_scorecard(s, kept, p) == {p: json.loads(json.dumps(run.scorecard[p]))}
+    tally = stored_tally(s, kept)
+    assert tally == run.tally() and sum(tally["CAM-4c"].values()) == len(run.scorecard) > 1
+    assert tally["CAM-4c"]["not met"] >= 1
+    # a run kept before the rows were kept apart has its whole scorecard in the runs graph, and no tally
+    s.update(f"""DELETE WHERE {{ GRAPH <{kept.report_graph}> {{ ?p pk:partnershipScorecard ?c }} }} ;
+        DELETE WHERE {{ GRAPH <{GRAPH["runs"]}> {{ <{kept.iri}> pk:obligationTally ?t }} }} ;
+        INSERT DATA {{ GRAPH <{GRAPH["runs"]}> {{ <{kept.iri}> pk:scorecard {json.dumps(json.dumps(run.scorecard))} }} }}""")
+    assert stored_scorecard(s, kept) == json.loads(json.dumps(run.scorecard))
+    assert stored_scorecard(s, kept, p) == {p: json.loads(json.dumps(run.scorecard[p]))}
+    assert stored_tally(s, kept) == tally
     s.close()
 
 
@@ -490,19 +503,30 @@ def test_a_run_whose_report_says_the_same_shares_the_earlier_report_graph(tmp_pa
     }
     assert not s.has_graph(NamedNode(str(GRAPH["run/" + second.id])))
     assert stored_findings(s, second.id) == stored_findings(s, first.id) != {}
-    # the scorecard is the first's too, not written again (60 MB at 10,000 partnerships)
-    assert stored_scorecard(s, second.id) == stored_scorecard(s, first.id) == json.loads(json.dumps(first.scorecard))
-    cards = run_query(s, f"SELECT ?r WHERE {{ GRAPH <{GRAPH['runs']}> {{ ?r pk:scorecard ?c }} }}")
-    assert [r[0].value for r in cards.rows] == [first.iri]
+    # the scorecard is the first's too, kept row by row in its report graph, not written again (60 MB
+    # at 10,000 partnerships); each run keeps its tally
+    assert stored_scorecard(s, runs[1]) == stored_scorecard(s, runs[0]) == json.loads(json.dumps(first.scorecard))
+    cards = run_query(s, "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?p pk:partnershipScorecard ?c } } GROUP BY ?g")
+    assert [(r[0].value, int(r[1].value)) for r in cards.rows] == [(runs[0].report_graph, len(first.scorecard))]
+    tallies = run_query(s, f"SELECT ?r WHERE {{ GRAPH <{GRAPH['runs']}> {{ ?r pk:obligationTally ?t }} }} ORDER BY ?r")
+    assert sorted(r[0].value for r in tallies.rows) == sorted([first.iri, second.iri])
+    assert not run_query(s, "ASK { GRAPH ?g { ?r pk:scorecard ?c } }").boolean
     assert diff_runs(s, first.id, second.id)["new"] == [] and diff_runs(s, first.id, second.id)["resolved"] == []
 
     # the same findings with another scorecard: a report graph and scorecard of the run's own
     real = report.scorecard
-    monkeypatch.setattr(report, "scorecard", lambda *a, **k: {**real(*a, **k), "extra": {}})
+    renamed = ID + "partnership/carlisle-partnership"
+
+    def relabelled(*args, **kwargs):
+        card = real(*args, **kwargs)
+        return {**card, renamed: {**card[renamed], "label": "Carlisle Partnership (renamed)"}}
+
+    monkeypatch.setattr(report, "scorecard", relabelled)
     other = validate(s, as_at=AS_AT)
     monkeypatch.setattr(report, "scorecard", real)
     assert other.findings == first.findings and other.report_digest != first.report_digest
-    assert list_runs(s)[-1].report_graph == str(GRAPH["run/" + other.id]) and "extra" in stored_scorecard(s, other.id)
+    assert list_runs(s)[-1].report_graph == str(GRAPH["run/" + other.id])
+    assert stored_scorecard(s, list_runs(s)[-1], renamed)[renamed]["label"] == "Carlisle Partnership (renamed)"
     # as at another date the sample has other findings: a report graph of the run's own
     third = validate(s, as_at=date(2025, 6, 30))
     assert third.report_digest != first.report_digest

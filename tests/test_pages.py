@@ -55,8 +55,20 @@ def test_obligations_page_shows_shapes_and_breaches(web):
     assert 'href="/shape/CAM-4c"' in page
 
 
+def _framework_rows(page: str) -> dict[str, tuple[int, int]]:
+    """The dashboard's violations and warnings by framework."""
+    rows = page.split("<tbody>", 1)[1].split("</tbody>", 1)[0].split("<tr>")[1:]
+    cells = [[c.split(">", 1)[1] for c in r.split("</td>")[:4]] for r in rows]
+    return {c[0]: (int(c[2]), int(c[3])) for c in cells}
+
+
 def test_runs_page_and_diff(web, sample_store):
-    validate(sample_store, as_at=date(2025, 6, 30))
+    before = _framework_rows(web.get("/").get_data(as_text=True))
+    later = validate(sample_store, as_at=date(2025, 6, 30))
+    # the dashboard counts the latest run's findings (each report graph counted once per process)
+    after = _framework_rows(web.get("/").get_data(as_text=True))
+    assert after != before and sum(v for v, _ in after.values()) == sum(f.severity == "Violation" for f in later.findings)
+    assert sum(w for _, w in after.values()) == sum(f.severity == "Warning" for f in later.findings)
     runs = web.get("/api/runs").get_json()
     first, second = runs[-2]["id"], runs[-1]["id"]
     page = web.get("/runs", query_string={"a": first, "b": second}).get_data(as_text=True)

@@ -101,6 +101,16 @@ class Finding:
         return data
 
 
+def tally(scorecard: dict) -> dict[str, dict[str, int]]:
+    """For each obligation, how many partnerships have each status in a scorecard."""
+    counts: dict[str, dict[str, int]] = {}
+    for card in scorecard.values():
+        for obligation, row in card.get("obligations", {}).items():
+            by_status = counts.setdefault(obligation, {})
+            by_status[row["status"]] = by_status.get(row["status"], 0) + 1
+    return counts
+
+
 @dataclass
 class Run:
     """A validation run and what it found."""
@@ -127,8 +137,12 @@ class Run:
     @functools.cached_property
     def scorecard_json(self) -> bytes:
         """The scorecard as JSON with its keys sorted, made once (60 MB at 10,000 partnerships): the
-        report digest covers it, and the runs graph keeps it."""
+        report digest covers it."""
         return orjson.dumps(self.scorecard, option=orjson.OPT_SORT_KEYS)
+
+    def tally(self) -> dict[str, dict[str, int]]:
+        """For each obligation, how many partnerships have each status in the scorecard."""
+        return tally(self.scorecard)
 
     def let_go(self) -> None:
         """Free the store the run worked on. Oxigraph holds Python's lock while it frees one (1.5-3 s at
@@ -1263,27 +1277,46 @@ def report_digest(pairs: list[tuple[Result, Finding]], shapes_digest: str) -> st
 
 
 def save_run(store: Store, run: Run) -> None:
-    """Keep the run: its metadata in the runs graph and its report in a named graph of its own, unless
+    """Keep the run: its metadata (with its tally) in the runs graph, and its report with each
+    partnership's row of the scorecard (pk:partnershipScorecard) in a named graph of its own, unless
     a kept run's report and scorecard say the same (the same report_digest: a nightly run on unchanged
     data finds what the last one found). Then the run names that run's report graph as its own
-    (pk:reportGraph), its scorecard is that run's (stored_scorecard), and only its metadata is
-    written, a few small quads: at 10,000 partnerships a report is 1.15 million quads, and each one
-    kept made every later compaction of the store some 2.5 s longer. Nor is the scorecard, a 60 MB
-    literal at 10,000 partnerships, written again: written and left uncompacted (as a small write is),
-    it made the one-partnership runs of later processes over a thousand times slower (docs/performance.md)."""
+    (pk:reportGraph), its scorecard is the one in that graph, and only its metadata is written, a few
+    small quads: at 10,000 partnerships a report is 1.15 million quads, and each one kept made every
+    later compaction of the store some 2.5 s longer. The scorecard is kept row by row because whole
+    it is a 60 MB literal at 10,000 partnerships: a partnership's page parsed all of it (0.5-0.7 s a
+    view), and written again by a small write and left uncompacted it made the one-partnership runs of
+    later processes over a thousand times slower (docs/performance.md)."""
     graph = GRAPH["run/" + run.id]
     runs = ox.NamedNode(str(RUNS_GRAPH))
     shared = _report_saying(store, run.report_digest) if run.report_digest else None
     if shared is not None:
-        meta = _run_metadata(run, shared, scorecard=False)
+        meta = _run_metadata(run, shared)
         store.write_graphs(list(quads_into(meta, runs)), [runs], append=True, derived=True)
         return
+    into = ox.NamedNode(str(graph))
+    run.report_quads.extend(_scorecard_quads(run, into))
     store.write_graphs(
         run.report_quads,  # made in the run's graph (a second quad object each cost 5 s at 10,000)
-        [ox.NamedNode(str(graph))],
+        [into],
         annotations=quads_into(_run_metadata(run, graph), runs),
         derived=True,
     )
+
+
+def _scorecard_quads(run: Run, graph: ox.NamedNode) -> list[ox.Quad]:
+    """Each partnership's row of the scorecard (its label and each obligation's status) as JSON, in
+    the run's report graph."""
+    card, json_type = ox.NamedNode(str(PK.partnershipScorecard)), ox.NamedNode(str(RDF.JSON))
+    return [
+        ox.Quad(
+            ox.NamedNode(key) if ":" in key else ox.BlankNode(key),  # a partnership without an IRI: its label
+            card,
+            ox.Literal(orjson.dumps(row, option=orjson.OPT_SORT_KEYS).decode(), datatype=json_type),
+            graph,
+        )
+        for key, row in run.scorecard.items()
+    ]
 
 
 def _report_saying(store: Store, digest: str) -> URIRef | None:
@@ -1298,8 +1331,8 @@ def _report_saying(store: Store, digest: str) -> URIRef | None:
     return None
 
 
-def _run_metadata(run: Run, graph: URIRef, *, scorecard: bool = True) -> Graph:
-    """What the runs graph says of a run (without its scorecard when the run shares another's)."""
+def _run_metadata(run: Run, graph: URIRef) -> Graph:
+    """What the runs graph says of a run."""
     meta = Graph()
     subject = URIRef(run.iri)
     counts = run.counts()
@@ -1318,7 +1351,10 @@ def _run_metadata(run: Run, graph: URIRef, *, scorecard: bool = True) -> Graph:
         (PK.warningCount, Literal(counts["Warning"])),
         (PK.infoCount, Literal(counts["Info"])),
         (PK.reportGraph, graph),
-        *([(PK.scorecard, Literal(run.scorecard_json.decode(), datatype=RDF.JSON))] if scorecard else []),
+        (
+            PK.obligationTally,
+            Literal(orjson.dumps(run.tally(), option=orjson.OPT_SORT_KEYS).decode(), datatype=RDF.JSON),
+        ),
         (PROV.used, GRAPH["shapes"]),
     ):
         meta.add((subject, p, o))
@@ -1341,18 +1377,37 @@ class RunSummary:
     """The named graph of the run's report: its own, or an earlier run's that says the same (save_run)."""
 
 
-def stored_scorecard(store: Store, run_id: str) -> dict:
-    """The scorecard a stored run kept, or kept with the report graph it shares (save_run: runs with
-    the same digest have the same scorecard); empty if it kept none."""
+def stored_scorecard(store: Store, run: RunSummary, partnership: str | None = None) -> dict:
+    """The scorecard a stored run kept in its report graph (its own, or the one it shares: runs with
+    the same digest have the same scorecard), by partnership; with `partnership`, that row alone, read
+    by itself. Empty if it kept none. Runs kept before the scorecard was stored row by row kept it
+    whole, as the run's pk:scorecard: that is read instead."""
+    if partnership is None:
+        query = f"SELECT ?p ?card WHERE {{ GRAPH <{run.report_graph}> {{ ?p pk:partnershipScorecard ?card }} }}"
+    else:
+        query = f"SELECT ?p ?card WHERE {{ VALUES ?p {{ <{partnership}> }} GRAPH <{run.report_graph}> {{ ?p pk:partnershipScorecard ?card }} }}"
+    card = {row["p"].value: orjson.loads(row["card"].value) for row in store.query(query)}  # type: ignore[index,union-attr]
+    if card:
+        return card
     rows = list(
         store.query(
-            f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{
-            {{ <{ID["run/" + run_id]}> pk:scorecard ?card }} UNION
-            {{ <{ID["run/" + run_id]}> pk:reportDigest ?d ; pk:reportGraph ?g .
-               ?other pk:reportDigest ?d ; pk:reportGraph ?g ; pk:scorecard ?card }} }} }} LIMIT 1"""
+            f"""SELECT ?card WHERE {{ GRAPH <{RUNS_GRAPH}> {{ ?run pk:reportGraph <{run.report_graph}> ; pk:scorecard ?card }} }}
+            LIMIT 1"""
         )
     )
-    return orjson.loads(rows[0]["card"].value) if rows else {}
+    whole = orjson.loads(rows[0]["card"].value) if rows else {}  # type: ignore[index]
+    return whole if partnership is None else {k: v for k, v in whole.items() if k == partnership}
+
+
+def stored_tally(store: Store, run: RunSummary) -> dict[str, dict[str, int]]:
+    """For each obligation, how many partnerships had each status in a stored run's scorecard: kept with
+    the run (pk:obligationTally), or counted from its scorecard for a run kept without it."""
+    rows = list(
+        store.query(f"SELECT ?t WHERE {{ GRAPH <{RUNS_GRAPH}> {{ <{run.iri}> pk:obligationTally ?t }} }} LIMIT 1")
+    )
+    if rows:
+        return orjson.loads(rows[0]["t"].value)  # type: ignore[index]
+    return tally(stored_scorecard(store, run))
 
 
 def list_runs(store: Store) -> list[RunSummary]:
