@@ -67,7 +67,9 @@ def test_runs_page_and_diff(web, sample_store):
     later = validate(sample_store, as_at=date(2025, 6, 30))
     # the dashboard counts the latest run's findings (each report graph counted once per process)
     after = _framework_rows(web.get("/").get_data(as_text=True))
-    assert after != before and sum(v for v, _ in after.values()) == sum(f.severity == "Violation" for f in later.findings)
+    assert after != before and sum(v for v, _ in after.values()) == sum(
+        f.severity == "Violation" for f in later.findings
+    )
     assert sum(w for _, w in after.values()) == sum(f.severity == "Warning" for f in later.findings)
     runs = web.get("/api/runs").get_json()
     first, second = runs[-2]["id"], runs[-1]["id"]

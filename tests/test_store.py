@@ -564,3 +564,41 @@ def test_compactions_asked_for_while_deferred_run_once_at_the_end(tmp_path):
     s.settle()
     assert len(started) == 1 and not marker.exists()
     s.close()
+
+
+def test_graph_counts_are_kept_until_the_next_write_of_any_kind(tmp_path, monkeypatch):
+    """graphs() counts every quad once and keeps the counts while no write begins: a load, a
+    replacement, an append and a SPARQL update each give new counts. A read-only store counts each time."""
+    from pyoxigraph import Literal, NamedNode, Quad
+
+    s = EmbeddedStore(tmp_path / "store")
+    src = tmp_path / "a.ttl"
+    src.write_text(SMALL, encoding="utf-8")
+    load_files(s, [src])
+    g = default_graph_for(src).value
+    counted = {"n": 0}
+    query = s._store.query
+
+    class Counting(Wrapping):
+        def query(self, text, *args, **kwargs):
+            if "GROUP BY ?g" in text:
+                counted["n"] += 1
+            return query(text, *args, **kwargs)
+
+    monkeypatch.setattr(s, "_store", Counting(s._store))
+
+    def sizes():
+        return {i.name: i.triples for i in s.graphs()}
+
+    assert sizes()[g] == 4 and sizes()[g] == 4 and counted["n"] == 1
+    other = NamedNode("http://x/other")
+    s.write_graphs([Quad(NamedNode("http://x/s"), NamedNode("http://x/p"), Literal("1"), other)], [other])
+    assert sizes()["http://x/other"] == 1 and counted["n"] == 2
+    s.write_graphs([Quad(NamedNode("http://x/s"), NamedNode("http://x/p"), Literal("2"), other)], [other], append=True)
+    assert sizes()["http://x/other"] == 2 and counted["n"] == 3
+    s.update("DELETE WHERE { GRAPH <http://x/other> { ?s ?p ?o } }")
+    assert "http://x/other" not in sizes() and sizes()[g] == 4 and counted["n"] == 4
+    s.close()
+    ro = EmbeddedStore(tmp_path / "store", read_only=True)
+    assert ro.graphs() == ro.graphs() and ro.graphs()
+    ro.close()
