@@ -277,13 +277,7 @@ def step_revalidate(args: argparse.Namespace) -> dict:
     # opened for writing, as the service and the CLI open it: a read-only store cannot tell whether its
     # hanging index is current (its data version is not known), so its cuts read without it
     store = _store(args)
-    every = sorted(
-        row["p"].value  # type: ignore[index]
-        for row in store.query(
-            "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } }"
-        )
-    )
-    chosen = spread(every)
+    chosen = sampled(store)
     validate(store, as_at=AS_AT, partnership=chosen[0], save=False)  # warm: shapes compiled, caches filled
     times, entailing, triples = [], [], []
     for partnership in chosen:
@@ -348,6 +342,12 @@ PAGES = 8
 """Partnership pages the HTTP step times (spread through the register, as the one-partnership runs)."""
 
 
+def sampled(store) -> list[str]:  # noqa: ANN001
+    """The store's partnerships, spread (below)."""
+    query = "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } }"
+    return spread(sorted(row["p"].value for row in store.query(query)))  # type: ignore[index]
+
+
 def spread(every: list[str]) -> list[str]:
     """SAMPLED of the partnerships, spread through the register, each one place further into its stride
     than the last: a generated register repeats the sample's eight partnerships in order, and a stride
@@ -381,10 +381,7 @@ def step_keep(args: argparse.Namespace) -> dict:
             upkeep.append(time.perf_counter() - start)
 
     embedded.EmbeddedStore._keep_entailed = timed_keep  # type: ignore[method-assign]
-    every = sorted(
-        row["p"].value for row in store.query(f"SELECT ?p WHERE {{ GRAPH ?g {{ ?p a <{PK.Partnership}> }} }}")
-    )  # type: ignore[index]
-    chosen = spread(every)
+    chosen = sampled(store)
     heaviest = store.query(
         f"SELECT ?p (COUNT(*) AS ?n) WHERE {{ GRAPH <{embedded.ENTAILED.value}> {{ ?s <{PK.forPartnership}> ?p }} }} "
         "GROUP BY ?p ORDER BY DESC(?n) LIMIT 1"
@@ -563,13 +560,9 @@ def step_http(args: argparse.Namespace) -> dict:
 
     store = _store(args, read_only=True)
     lookup = LOOKUP % _partnership(store)
-    every = sorted(
-        row["p"].value  # type: ignore[index]
-        for row in store.query(
-            "SELECT DISTINCT ?p WHERE { GRAPH ?g { ?p a <https://w3id.org/partnerkg/def#Partnership> } }"
-        )
-    )
-    pages = ["/", "/obligations"] + ["/id/" + iri.split("/id/", 1)[1] for iri in spread(every)[:PAGES] if "/id/" in iri]
+    pages = ["/", "/obligations"] + [
+        "/id/" + iri.split("/id/", 1)[1] for iri in sampled(store)[:PAGES] if "/id/" in iri
+    ]
     store.close()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

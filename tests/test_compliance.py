@@ -459,6 +459,7 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     run = validate(s, as_at=AS_AT, save=True)
     [kept] = list_runs(s)
     assert kept.iri == run.iri and stored_scorecard(s, kept) == json.loads(json.dumps(run.scorecard))
+    assert (None, PK.partnershipScorecard, None) not in run.report  # the run's report stays the SHACL report
     assert s.has_graph(NamedNode("https://w3id.org/partnerkg/graph/run/" + run.id))
     # a partnership's row is read alone (its page); the obligations page reads the tally kept with the run
     p = ID + "partnership/cambridge-community-safety-partnership"

@@ -877,6 +877,7 @@ def validate(
         if partnership is not None:
             pairs = [(result, f) for result, f in pairs if partnership in f.partnerships]
         scope = "partnership " + partnership if partnership else "framework " + framework if framework else "all"
+        shapes_said = shapes_digest(shapes)
         run = Run(
             str(run_iri),
             as_at,
@@ -884,10 +885,10 @@ def validate(
             datetime.now(UTC),
             scope,
             [f for _, f in pairs],
-            shapes_digest(shapes),
+            shapes_said,
             data_digest,
             _report_quads(pairs, shapes, ox.NamedNode(str(GRAPH["run/" + run_id]))),
-            report_digest(pairs, shapes_digest(shapes)) if save else "",
+            report_digest(pairs, shapes_said) if save else "",
         )
 
         # the scorecard first, then the report: made while the report was being written, in a thread of
@@ -1295,9 +1296,10 @@ def save_run(store: Store, run: Run) -> None:
         store.write_graphs(list(quads_into(meta, runs)), [runs], append=True, derived=True)
         return
     into = ox.NamedNode(str(graph))
-    run.report_quads.extend(_scorecard_quads(run, into))
     store.write_graphs(
-        run.report_quads,  # made in the run's graph (a second quad object each cost 5 s at 10,000)
+        # made in the run's graph (a second quad object each cost 5 s at 10,000); the run's own report
+        # (Run.report, the CLI's ttl output) stays the SHACL report alone
+        [*run.report_quads, *_scorecard_quads(run, into)],
         [into],
         annotations=quads_into(_run_metadata(run, graph), runs),
         derived=True,
@@ -1434,12 +1436,17 @@ def list_runs(store: Store) -> list[RunSummary]:
     ]
 
 
+def find_run(store: Store, run_id: str) -> RunSummary | None:
+    """The stored run with this id, if there is one."""
+    return next((r for r in list_runs(store) if r.id == run_id), None)
+
+
 def stored_findings(store: Store, run_id: str) -> dict[tuple[str, str, str, str], dict[str, str]]:
     """A stored run's findings by key, from its report graph."""
-    known = {r.id: r for r in list_runs(store)}
-    if run_id not in known:
+    run = find_run(store, run_id)
+    if run is None:
         raise ValidationError(f"no run {run_id!r} (see `partnerkg runs`)")
-    graph = known[run_id].report_graph
+    graph = run.report_graph
     rows = store.query(
         f"""SELECT ?focus ?obligation ?severity ?message ?value ?path WHERE {{ GRAPH <{graph}> {{
             ?r a sh:ValidationResult ; sh:focusNode ?focus ; sh:resultSeverity ?severity ; sh:resultMessage ?message .

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from ..compliance.validate import list_runs
+from ..compliance.validate import find_run, list_runs
 from ..queries import QueryError
 from ..queries.results import to_csv, to_json
 from ..queries.saved import run_saved, saved_queries
@@ -63,7 +63,7 @@ def findings():
     """The findings of a run (?run=ID, default the latest over all partnerships)."""
     wanted = request.args.get("run")
     if wanted:
-        run = next((r for r in list_runs(get_store()) if r.id == wanted), None)
+        run = find_run(get_store(), wanted)
         if run is None:
             return jsonify(error=f"no run {wanted!r}: /api/runs lists them"), 404
     else:
