@@ -387,6 +387,35 @@ def runs(ctx: Context, fmt: str) -> None:
 
 
 @main.command()
+@click.option(
+    "--keep-last",
+    type=int,
+    required=True,
+    help="How many of the latest runs to keep (1 or more); the latest run over all partnerships stays too.",
+)
+@click.option("--dry-run", is_flag=True, help="Only list what would go.")
+@click.pass_obj
+def prune(ctx: Context, keep_last: int, dry_run: bool) -> None:
+    """Forget older validation runs: their records, and the reports no kept run shares."""
+    from .compliance.validate import ValidationError, prune_runs
+
+    try:
+        pruned = prune_runs(_store(ctx), keep_last, dry_run=dry_run)
+    except ValidationError as exc:
+        fail(str(exc))
+    forget, drop = ("would forget", "would drop") if dry_run else ("forgot", "dropped")
+    for run in pruned.runs:
+        click.echo(f"{forget} run {run.id} ({run.started}, {run.scope})")
+    for graph in pruned.graphs:
+        click.echo(f"{drop} report graph {graph}")
+    runs, graphs = len(pruned.runs), len(pruned.graphs)
+    click.echo(
+        f"{forget} {runs} run{'s' if runs != 1 else ''}; {drop} {graphs} report graph{'s' if graphs != 1 else ''}",
+        err=True,
+    )
+
+
+@main.command()
 @click.argument("run_a")
 @click.argument("run_b")
 @click.option("--format", "fmt", type=click.Choice(("text", "json")), default="text", show_default=True)

@@ -141,6 +141,27 @@ def test_replace_append_and_annotations(backend):
     assert not [n for n in backend.graph_names() if "staging" in n]
 
 
+def test_dropping_graphs_and_forgetting_what_a_graph_says_of_subjects(backend):
+    """drop_graphs (what pruning old runs uses): the graphs named go whole, the statements a graph
+    makes about the subjects named go, and nothing else changes."""
+    p, notes = ox.NamedNode("http://example.org/p"), ox.NamedNode("http://example.org/notes")
+    g1, g2 = ox.NamedNode("http://example.org/g1"), ox.NamedNode("http://example.org/g2")
+    r1, r2, r3 = (ox.NamedNode(f"http://example.org/r{i}") for i in (1, 2, 3))
+    quads = [ox.Quad(r, p, ox.Literal(f"{r.value} in {g.value}"), g) for g in (g1, g2) for r in (r1, r2)]
+    backend.write_graphs(quads, [g1, g2], derived=True)
+    backend.write_graphs(
+        [ox.Quad(r, p, ox.Literal(f"record {i}"), notes) for i, r in enumerate((r1, r2, r3))], [notes], derived=True
+    )
+    backend.drop_graphs([g1], forget=[(notes, r1), (notes, r2)])
+    names = backend.graph_names()
+    assert g1.value not in names and g2.value in names
+    assert sorted(q.object.value for q in backend.graph_quads(g2.value)) == sorted(
+        q.object.value for q in quads if q.graph_name == g2
+    )
+    assert [q.object.value for q in backend.graph_quads(notes.value)] == ["record 2"]
+    assert not [n for n in names if "staging" in n]
+
+
 def test_a_derived_graph_loaded_from_text_with_its_labelled_quads_and_notes(backend):
     """Derived triples given as text (a full run's entailments) go into a new graph with the quads that
     name stored blank nodes and the notes about them; the embedded store keeps those nodes' labels."""

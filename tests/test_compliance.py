@@ -8,6 +8,7 @@ import json
 from datetime import date
 
 import pytest
+from pyoxigraph import NamedNode
 from rdflib import RDF, BNode, Graph
 from rdflib.namespace import SH, XSD
 
@@ -474,6 +475,102 @@ def test_a_run_whose_scorecard_fails_keeps_nothing_and_a_saved_run_keeps_its_sco
     assert stored_scorecard(s, kept) == json.loads(json.dumps(run.scorecard))
     assert stored_scorecard(s, kept, p) == {p: json.loads(json.dumps(run.scorecard[p]))}
     assert stored_tally(s, kept) == tally
+    s.close()
+
+
+def test_pruning_forgets_old_runs_and_drops_only_the_reports_no_kept_run_shares(tmp_path):
+    """prune_runs keeps the latest runs and the latest run over all partnerships (the pages' run); a
+    report graph goes only when no kept run names it; the data's state and the kept reports stay."""
+    from service.compliance.validate import Pruned, ValidationError, prune_runs, stored_findings
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    a = validate(s, as_at=AS_AT)
+    b = validate(s, as_at=AS_AT)  # says what a says: shares a's report graph
+    c = validate(s, as_at=date(2026, 6, 30))  # other findings: a report of its own
+    d = validate(s, as_at=AS_AT, partnership=ID + "partnership/cambridgeshire-together")
+    graph = {r.id: r.report_graph for r in list_runs(s)}
+    assert graph[b.id] == graph[a.id] and len({graph[a.id], graph[c.id], graph[d.id]}) == 3
+    version = s.data_version()
+    sizes = {g.name: g.triples for g in s.graphs()}
+    findings_c = stored_findings(s, c.id)
+
+    would = prune_runs(s, 1, dry_run=True)  # d is the latest, c the latest over all partnerships
+    assert [r.id for r in would.runs] == [a.id, b.id] and would.graphs == [graph[a.id]]
+    assert [r.id for r in list_runs(s)] == [a.id, b.id, c.id, d.id]
+
+    first = list_runs(s)[0]
+    assert prune_runs(s, 3) == Pruned([first], [])  # b still uses a's report
+    assert [r.id for r in list_runs(s)] == [b.id, c.id, d.id]
+    assert {g.name: g.triples for g in s.graphs()}[graph[a.id]] == sizes[graph[a.id]]
+
+    pruned = prune_runs(s, 1)
+    assert [r.id for r in pruned.runs] == [b.id] and pruned.graphs == [graph[a.id]]
+    assert [r.id for r in list_runs(s)] == [c.id, d.id]
+    left = {g.name: g.triples for g in s.graphs()}
+    assert graph[a.id] not in left
+    assert {n: t for n, t in left.items() if n != str(GRAPH["runs"])} == {
+        n: t for n, t in sizes.items() if n not in (graph[a.id], str(GRAPH["runs"]))
+    }
+    said = s.query(f"ASK {{ GRAPH <{GRAPH['runs']}> {{ VALUES ?r {{ <{a.iri}> <{b.iri}> }} ?r ?p ?o }} }}")
+    assert not said
+    assert stored_findings(s, c.id) == findings_c
+    assert s.data_version() == version  # no data changed: later runs reuse what the earlier ones kept
+    with pytest.raises(ValidationError, match="no run"):
+        diff_runs(s, a.id, c.id)
+    with pytest.raises(ValidationError, match="1 or more"):
+        prune_runs(s, 0)
+    s.close()
+
+
+def test_prune_on_the_command_line(cli):
+    cli("init")
+    cli("validate", "--as-at", "2026-11-22", "--fail-on", "none")
+    cli("validate", "--as-at", "2026-06-30", "--fail-on", "none")
+    first, second = (r["id"] for r in json.loads(cli("runs", "--format", "json").output))
+    dry = cli("prune", "--keep-last", "1", "--dry-run")
+    assert dry.exit_code == 0 and f"would forget run {first}" in dry.output and second not in dry.output
+    assert "would forget 1 run; would drop 1 report graph" in dry.output
+    assert len(json.loads(cli("runs", "--format", "json").output)) == 2
+    done = cli("prune", "--keep-last", "1")
+    assert done.exit_code == 0 and f"forgot run {first}" in done.output
+    assert [r["id"] for r in json.loads(cli("runs", "--format", "json").output)] == [second]
+    graphs = cli("graphs", "--format", "json").output
+    assert first not in graphs and second in graphs
+    refused = cli("prune", "--keep-last", "0")
+    assert refused.exit_code == 2 and "must be 1 or more" in refused.output
+    assert cli("prune").exit_code == 2  # --keep-last is required
+
+
+def test_a_prune_stopped_part_way_is_finished_when_the_store_is_next_opened(tmp_path, monkeypatch):
+    """Once the runs' records are gone, the reports they alone used go too, even if the process stops
+    before it drops them: the next open for writing drops them."""
+    from service.compliance.validate import prune_runs
+    from service.ingest.bootstrap import init_store
+    from service.store import EmbeddedStore
+
+    s = EmbeddedStore(tmp_path / "store")
+    init_store(s, sample=True)
+    old = validate(s, as_at=AS_AT)
+    new = validate(s, as_at=date(2026, 6, 30))
+
+    def stopped() -> bool:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(s, "_apply_journal", stopped)
+    with pytest.raises(KeyboardInterrupt):
+        prune_runs(s, 1)
+    assert old.iri not in {r.iri for r in list_runs(s)}
+    assert s.has_graph(NamedNode(str(GRAPH["run/" + old.id])))  # not yet dropped
+    monkeypatch.undo()
+    s.close()
+    s = EmbeddedStore(tmp_path / "store")
+    assert [r.id for r in list_runs(s)] == [new.id]
+    names = s.graph_names()
+    assert str(GRAPH["run/" + old.id]) not in names and str(GRAPH["run/" + new.id]) in names
+    assert not [n for n in names if "staging" in n]
     s.close()
 
 

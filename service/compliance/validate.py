@@ -1441,6 +1441,35 @@ def find_run(store: Store, run_id: str) -> RunSummary | None:
     return next((r for r in list_runs(store) if r.id == run_id), None)
 
 
+@dataclass(frozen=True)
+class Pruned:
+    """What prune_runs forgot: the runs, oldest first, and the report graphs no kept run uses."""
+
+    runs: list[RunSummary]
+    graphs: list[str]
+
+
+def prune_runs(store: Store, keep_last: int, *, dry_run: bool = False) -> Pruned:
+    """Forget all but the `keep_last` latest stored runs and the latest run over all partnerships (the
+    one the web pages show, kept even when one-partnership runs came after it): their records in the
+    runs graph, and the report graphs (with their scorecard rows) that no kept run shares. A kept run's
+    report stays whole, even when an older run wrote it. All or nothing (Store.drop_graphs); with `dry_run`, only say what
+    would go. Each run whose findings changed keeps a report of its own: at 10,000 partnerships over a
+    million quads, which make every later compaction of an embedded store longer."""
+    if keep_last < 1:
+        raise ValidationError(f"keep at least the latest run: --keep-last is {keep_last}, and must be 1 or more")
+    runs = list_runs(store)
+    whole = [r.id for r in runs if r.scope == "all"][-1:]
+    kept = [r for i, r in enumerate(runs) if i >= len(runs) - keep_last or r.id in whole]
+    gone = [r for r in runs if r not in set(kept)]
+    used = {r.report_graph for r in kept}
+    graphs = sorted({r.report_graph for r in gone} - used)
+    if gone and not dry_run:
+        runs_graph = ox.NamedNode(str(RUNS_GRAPH))
+        store.drop_graphs([ox.NamedNode(g) for g in graphs], forget=[(runs_graph, ox.NamedNode(r.iri)) for r in gone])
+    return Pruned(gone, graphs)
+
+
 def stored_findings(store: Store, run_id: str) -> dict[tuple[str, str, str, str], dict[str, str]]:
     """A stored run's findings by key, from its report graph."""
     run = find_run(store, run_id)

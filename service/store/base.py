@@ -97,6 +97,11 @@ class Store(Protocol):
         data (entailments, inferences, a run's report): a store that names its data's state
         (EmbeddedStore.data_version) keeps the name."""
 
+    def drop_graphs(self, graphs: Iterable[NamedNode], *, forget: Iterable[tuple[NamedNode, NamedNode]] = ()) -> None:
+        """All or nothing, drop whole derived graphs (runs' reports) and, for each (graph, subject) in
+        `forget`, every statement that graph makes about the subject (the runs' records). The data's
+        state keeps its name: nothing dropped is data."""
+
     def has_graph(self, graph: NamedNode) -> bool:
         """True when the named graph holds at least one quad."""
 

@@ -351,6 +351,13 @@ class RemoteStore:
                 except StoreError:
                     pass
 
+    def drop_graphs(self, graphs: Iterable[NamedNode], *, forget: Iterable[tuple[NamedNode, NamedNode]] = ()) -> None:
+        """Drop whole graphs and forget what a graph says of some subjects, in one update request."""
+        steps = [f"DELETE WHERE {{ GRAPH <{graph.value}> {{ <{subject.value}> ?p ?o }} }}" for graph, subject in forget]
+        steps += [f"DROP SILENT GRAPH <{g.value}>" for g in dict.fromkeys(graphs)]
+        if steps:
+            self.update(" ;\n".join(steps))
+
     def load_new_graph(
         self,
         source: IO[bytes] | bytes,
