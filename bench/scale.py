@@ -110,16 +110,26 @@ def step_import(args: argparse.Namespace) -> dict:
 
 
 def step_bare_load(args: argparse.Namespace) -> dict:
+    """The issue's anchor, pyoxigraph's bulk loader reading the file into its default graph; and the
+    same into a named graph, as partnerkg keeps each file, then compacted, as partnerkg does after a
+    load. A named graph is written to six indexes where the default graph has three."""
     import pyoxigraph as ox
 
-    target = Path(args.dir) / "bare"
-    start = time.perf_counter()
-    store = ox.Store(str(target))
-    store.bulk_load(path=str(Path(args.dir) / "gen" / "register.ttl"), format=ox.RdfFormat.TURTLE)
-    seconds = time.perf_counter() - start
-    del store
-    shutil.rmtree(target, ignore_errors=True)
-    return {"seconds": seconds}
+    path = str(Path(args.dir) / "gen" / "register.ttl")
+    out: dict[str, float] = {}
+    for key, graph in (("seconds", None), ("named_seconds", ox.NamedNode("https://example.org/register"))):
+        target = Path(args.dir) / "bare"
+        start = time.perf_counter()
+        store = ox.Store(str(target))
+        store.bulk_load(path=path, format=ox.RdfFormat.TURTLE, to_graph=graph or ox.DefaultGraph())
+        out[key] = time.perf_counter() - start
+        if graph is not None:
+            start = time.perf_counter()
+            store.optimize()
+            out["named_compaction_seconds"] = time.perf_counter() - start
+        del store
+        shutil.rmtree(target, ignore_errors=True)
+    return out
 
 
 def step_rdflib_load(args: argparse.Namespace) -> dict:
@@ -949,7 +959,8 @@ def markdown(results: dict) -> str:
         f"Generated registers (copies of the sample with its breaches), as at {AS_AT}. Each step ran in a "
         "process of its own; peak memory is that process's. Raw figures: `bench/results.json`.",
         "",
-        "| partnerships | triples | load | import (rows) | bare pyoxigraph | rdflib parse | "
+        "| partnerships | triples | load (+ compaction) | import (rows) | "
+        "bare pyoxigraph (into a named graph + compaction) | rdflib parse | "
         "entailments (whole register / kept current after a write, slowest) | "
         "validation (first / again) | peak | "
         "pyshacl-turbo | pySHACL | precision / recall | one partnership (median / slowest) | lookup | /sparql p50 / p99 | req/s | server peak |",
@@ -963,9 +974,20 @@ def markdown(results: dict) -> str:
                 [
                     f"{int(n):,}",
                     _f(r.get("generate", {}).get("triples"), 0),
-                    _f(r.get("load", {}).get("seconds"), 1, " s"),
+                    _f(r.get("load", {}).get("seconds"), 1, " s")
+                    + (
+                        f" (+{_f(r['load']['compaction_seconds'], 1, ' s')})"
+                        if "compaction_seconds" in r.get("load", {})
+                        else ""
+                    ),
                     f"{_f(r.get('import', {}).get('seconds'), 1, ' s')} ({_f(r.get('import', {}).get('rows'), 0)})",
-                    _f(r.get("bare_load", {}).get("seconds"), 1, " s"),
+                    _f(r.get("bare_load", {}).get("seconds"), 1, " s")
+                    + (
+                        f" ({_f(r['bare_load']['named_seconds'], 1, ' s')} + "
+                        f"{_f(r['bare_load'].get('named_compaction_seconds'), 1, ' s')})"
+                        if "named_seconds" in r.get("bare_load", {})
+                        else ""
+                    ),
                     _f(r.get("rdflib_load", {}).get("seconds"), 1, " s"),
                     f"{_f(r.get('reasoning', {}).get('seconds'), 2, ' s')} / "
                     f"{_f(1000 * r['keep']['max_seconds'] if 'max_seconds' in r.get('keep', {}) else None, 1, ' ms')}",

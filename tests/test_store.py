@@ -602,3 +602,106 @@ def test_graph_counts_are_kept_until_the_next_write_of_any_kind(tmp_path, monkey
     ro = EmbeddedStore(tmp_path / "store", read_only=True)
     assert ro.graphs() == ro.graphs() and ro.graphs()
     ro.close()
+
+
+BIGGER = """@prefix ex: <http://example.org/> .
+ex:a ex:p ex:c ; ex:q "two" .
+ex:c ex:p [ ex:r "blank again" ; ex:s [ ex:t 1 ] ] .
+"""
+
+
+def _graph_of(store, graph: str) -> Graph:
+    text = "".join(f"{q.subject} {q.predicate} {q.object} .\n" for q in store.graph_quads(graph))
+    return Graph().parse(data=text, format="nt")  # one parse: a label names one node throughout
+
+
+def _notes_about(store, graph: str) -> set[str]:
+    rows = store.query(f"SELECT ?o WHERE {{ GRAPH <{SOURCES_GRAPH.value}> {{ <{graph}> ?p ?o }} }}")
+    return {r["o"].value for r in rows}
+
+
+def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
+    """A file of REPLACE_IN_BULK bytes or more that replaces a graph goes in through the bulk loader:
+    the graph then says what the file says (blank nodes and all), its provenance is the new file's
+    alone, the data has a new name, and no staging graph or journal is left."""
+    from rdflib.compare import isomorphic
+
+    from service.ingest import rdf
+
+    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
+    s = EmbeddedStore(tmp_path / "store")
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(s, [path])
+    graph = default_graph_for(path).value
+    version = s.data_version()
+    calls = []
+    real_replace = s.replace_graph
+    monkeypatch.setattr(s, "replace_graph", lambda *a, **k: calls.append(1) or real_replace(*a, **k))
+    path.write_text(BIGGER, encoding="utf-8")
+    assert load_files(s, [path]).graphs == {graph: 6}
+    assert calls == [1]
+    assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
+    digest = "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest()
+    assert digest in _notes_about(s, graph)
+    assert "urn:sha256:" + hashlib.sha256(SMALL.encode()).hexdigest() not in _notes_about(s, graph)
+    assert s.data_version() not in (None, version)
+    assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
+    s.close()
+
+
+def test_a_large_replacement_that_does_not_parse_leaves_the_graph_as_it_was(tmp_path, monkeypatch):
+    from service.ingest import rdf
+
+    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
+    s = EmbeddedStore(tmp_path / "store")
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(s, [path])
+    before, version = sorted(map(str, s.match())), s.data_version()
+    path.write_text(BIGGER + 'ex:d ex:e "unterminated .\n', encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_files(s, [path])
+    assert caught.value.problems[0].line == 4 and "a.ttl" in str(caught.value.problems[0])
+    assert sorted(map(str, s.match())) == before and s.data_version() == version  # labels and all
+    assert {g.value for g in s._store.named_graphs()} == {default_graph_for(path).value, SOURCES_GRAPH.value}
+    s.close()
+
+
+@pytest.mark.parametrize("stop_in", ["_copy_graph", "_drop_graph"])
+def test_a_large_replacement_stopped_part_way_is_finished_on_reopen(tmp_path, monkeypatch, stop_in):
+    """Once the file is read, the replacement is finished even if the process stops part-way: in the
+    copy into the graph, or in dropping the staging graph after it."""
+    from rdflib.compare import isomorphic
+
+    from service.ingest import rdf
+
+    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
+    location = tmp_path / "store"
+    s = EmbeddedStore(location)
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(s, [path])
+    graph = default_graph_for(path).value
+    real = getattr(EmbeddedStore, stop_in)
+    seen = []
+
+    def stops(self, *args):
+        seen.append(args)
+        if stop_in == "_drop_graph" and len(seen) == 1:
+            return real(self, *args)  # the graph's old triples go; the staging graph's drop never starts
+        raise KeyboardInterrupt  # the copy never starts: the graph is empty, the file's triples staged
+
+    monkeypatch.setattr(EmbeddedStore, stop_in, stops)
+    path.write_text(BIGGER, encoding="utf-8")
+    with pytest.raises(KeyboardInterrupt):
+        load_files(s, [path])
+    monkeypatch.setattr(EmbeddedStore, stop_in, real)
+    staged = [g for g in s._store.named_graphs() if g.value.startswith(STAGING) and g.value.endswith(":replacing")]
+    assert len(staged) == 1 and int(triples_in(s, staged[0].value)) == 6  # left for the next open
+    s.close()
+    s = EmbeddedStore(location)
+    assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
+    assert "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest() in _notes_about(s, graph)
+    assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
+    s.close()
