@@ -1452,10 +1452,11 @@ class Pruned:
 def prune_runs(store: Store, keep_last: int, *, dry_run: bool = False) -> Pruned:
     """Forget all but the `keep_last` latest stored runs and the latest run over all partnerships (the
     one the web pages show, kept even when one-partnership runs came after it): their records in the
-    runs graph, and the report graphs (with their scorecard rows) that no kept run shares. A kept run's
-    report stays whole, even when an older run wrote it. All or nothing (Store.drop_graphs); with `dry_run`, only say what
-    would go. Each run whose findings changed keeps a report of its own: at 10,000 partnerships over a
-    million quads, which make every later compaction of an embedded store longer."""
+    runs graph, and the report graphs (with their scorecard rows) that no kept run shares. A kept
+    run's report stays whole, even when an older run wrote it. All or nothing (Store.drop_graphs);
+    with `dry_run`, only say what would go. Each run whose findings changed keeps a report of its
+    own: at 10,000 partnerships over a million quads, which make every later compaction of an
+    embedded store longer."""
     if keep_last < 1:
         raise ValidationError(f"keep at least the latest run: --keep-last is {keep_last}, and must be 1 or more")
     runs = list_runs(store)

@@ -185,7 +185,7 @@ new labels at every read, so for a whole register half of it differs, and the co
 memory (at 10,000 partnerships a reload took 422 s and peaked at 11.6 GB)."""
 
 
-def _load_into_new_graph(
+def _load_in_one_pass(
     store: Store,
     source: tuple[Path, str | None],
     fmt: str | None,
@@ -298,7 +298,7 @@ def load_sources(
     Every file is parsed before anything is written, and all problems are reported together.
     """
     if len(sources) == 1 and not append:
-        report = _load_into_new_graph(store, sources[0], fmt, progress, internal, upload)
+        report = _load_in_one_pass(store, sources[0], fmt, progress, internal, upload)
         if report is not None:
             return report
     parsed: list[tuple[ParsedSource, str | None]] = []
