@@ -1462,7 +1462,7 @@ def prune_runs(store: Store, keep_last: int, *, dry_run: bool = False) -> Pruned
     runs = list_runs(store)
     whole = [r.id for r in runs if r.scope == "all"][-1:]
     kept = [r for i, r in enumerate(runs) if i >= len(runs) - keep_last or r.id in whole]
-    gone = [r for r in runs if r not in set(kept)]
+    gone = [r for r in runs if r not in kept]
     used = {r.report_graph for r in kept}
     graphs = sorted({r.report_graph for r in gone} - used)
     if gone and not dry_run:
