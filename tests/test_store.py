@@ -621,9 +621,10 @@ def _notes_about(store, graph: str) -> set[str]:
 
 
 def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
-    """A file of REPLACE_IN_BULK bytes or more that replaces a graph goes in through the bulk loader:
-    the graph then says what the file says (blank nodes and all), its provenance is the new file's
-    alone, the data has a new name, and no staging graph or journal is left."""
+    """A file of REPLACE_IN_BULK bytes or more that replaces a graph goes in through the bulk loader,
+    twice (a staging graph, then the emptied graph): the graph then says what the file says (blank
+    nodes and all), its provenance is the new file's alone, the data has a new name, and no staging
+    graph or journal is left."""
     from rdflib.compare import isomorphic
 
     from service.ingest import rdf
@@ -635,12 +636,13 @@ def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
     load_files(s, [path])
     graph = default_graph_for(path).value
     version = s.data_version()
-    calls = []
-    real_replace = s.replace_graph
+    calls, copied = [], []
+    real_replace, real_copy = s.replace_graph, EmbeddedStore._copy_graph
     monkeypatch.setattr(s, "replace_graph", lambda *a, **k: calls.append(1) or real_replace(*a, **k))
+    monkeypatch.setattr(EmbeddedStore, "_copy_graph", lambda self, *a: copied.append(a) or real_copy(self, *a))
     path.write_text(BIGGER, encoding="utf-8")
     assert load_files(s, [path]).graphs == {graph: 6}
-    assert calls == [1]
+    assert calls == [1] and not copied  # the file's bytes loaded again, not the staged triples copied
     assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
     digest = "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest()
     assert digest in _notes_about(s, graph)
@@ -668,10 +670,11 @@ def test_a_large_replacement_that_does_not_parse_leaves_the_graph_as_it_was(tmp_
     s.close()
 
 
-@pytest.mark.parametrize("stop_in", ["_copy_graph", "_drop_graph"])
+@pytest.mark.parametrize("stop_in", ["_load_again", "_drop_graph"])
 def test_a_large_replacement_stopped_part_way_is_finished_on_reopen(tmp_path, monkeypatch, stop_in):
     """Once the file is read, the replacement is finished even if the process stops part-way: in the
-    copy into the graph, or in dropping the staging graph after it."""
+    second load into the emptied graph (a stop there leaves no time for the copy from the staged
+    triples either), or in dropping the staging graph after it."""
     from rdflib.compare import isomorphic
 
     from service.ingest import rdf
@@ -690,17 +693,55 @@ def test_a_large_replacement_stopped_part_way_is_finished_on_reopen(tmp_path, mo
         seen.append(args)
         if stop_in == "_drop_graph" and len(seen) == 1:
             return real(self, *args)  # the graph's old triples go; the staging graph's drop never starts
-        raise KeyboardInterrupt  # the copy never starts: the graph is empty, the file's triples staged
+        raise KeyboardInterrupt  # the second load never starts: the graph is empty, the file's triples staged
+
+    def stopped(self, *args):
+        raise KeyboardInterrupt  # the process is gone: nothing of the replacement runs after the stop
 
     monkeypatch.setattr(EmbeddedStore, stop_in, stops)
+    monkeypatch.setattr(EmbeddedStore, "_copy_graph", stopped)
     path.write_text(BIGGER, encoding="utf-8")
     with pytest.raises(KeyboardInterrupt):
         load_files(s, [path])
     monkeypatch.setattr(EmbeddedStore, stop_in, real)
+    monkeypatch.undo()
     staged = [g for g in s._store.named_graphs() if g.value.startswith(STAGING) and g.value.endswith(":replacing")]
     assert len(staged) == 1 and int(triples_in(s, staged[0].value)) == 6  # left for the next open
     s.close()
     s = EmbeddedStore(location)
+    assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
+    assert "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest() in _notes_about(s, graph)
+    assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
+    s.close()
+
+
+def test_a_large_replacement_whose_second_load_fails_is_finished_from_the_staged_triples(tmp_path, monkeypatch):
+    """A replacement loads its file's bytes twice: into a staging graph, then into the emptied graph.
+    If the second load fails, the same process finishes the replacement from the staged triples, and
+    the load reports the failure with the file's name."""
+    from rdflib.compare import isomorphic
+
+    from service.ingest import rdf
+
+    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
+    s = EmbeddedStore(tmp_path / "store")
+    path = tmp_path / "a.ttl"
+    path.write_text(SMALL, encoding="utf-8")
+    load_files(s, [path])
+    graph = default_graph_for(path).value
+    copied = []
+    real_copy = EmbeddedStore._copy_graph
+
+    def fails(self, *args):
+        raise OSError("No space left on device")
+
+    monkeypatch.setattr(EmbeddedStore, "_load_again", fails)
+    monkeypatch.setattr(EmbeddedStore, "_copy_graph", lambda self, *a: copied.append(a) or real_copy(self, *a))
+    path.write_text(BIGGER, encoding="utf-8")
+    with pytest.raises(LoadError) as caught:
+        load_files(s, [path])
+    assert "a.ttl" in str(caught.value.problems[0]) and "No space left" in str(caught.value.problems[0])
+    assert len(copied) == 1  # finished by the copy, at once
     assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
     assert "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest() in _notes_about(s, graph)
     assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
