@@ -620,13 +620,9 @@ def _notes_about(store, graph: str) -> set[str]:
     return {r["o"].value for r in rows}
 
 
-def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
-    """A file of REPLACE_IN_BULK bytes or more that replaces a graph goes in through the bulk loader,
-    twice (a staging graph, then the emptied graph): the graph then says what the file says (blank
-    nodes and all), its provenance is the new file's alone, the data has a new name, and no staging
-    graph or journal is left."""
-    from rdflib.compare import isomorphic
-
+def _store_holding_small(tmp_path, monkeypatch):
+    """An embedded store holding SMALL as a file's graph, with every replacement of it going in bulk
+    (REPLACE_IN_BULK 0): the store, the file and its graph."""
     from service.ingest import rdf
 
     monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
@@ -634,12 +630,28 @@ def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
     path = tmp_path / "a.ttl"
     path.write_text(SMALL, encoding="utf-8")
     load_files(s, [path])
-    graph = default_graph_for(path).value
+    return s, path, default_graph_for(path).value
+
+
+def _counting_copies(monkeypatch) -> list:
+    """Each copy of a staged graph into its target (EmbeddedStore._copy_graph), recorded as it runs."""
+    copied, real = [], EmbeddedStore._copy_graph
+    monkeypatch.setattr(EmbeddedStore, "_copy_graph", lambda self, *a: copied.append(a) or real(self, *a))
+    return copied
+
+
+def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
+    """A file of REPLACE_IN_BULK bytes or more that replaces a graph goes in through the bulk loader,
+    twice (a staging graph, then the emptied graph): the graph then says what the file says (blank
+    nodes and all), its provenance is the new file's alone, the data has a new name, and no staging
+    graph or journal is left."""
+    from rdflib.compare import isomorphic
+
+    s, path, graph = _store_holding_small(tmp_path, monkeypatch)
     version = s.data_version()
-    calls, copied = [], []
-    real_replace, real_copy = s.replace_graph, EmbeddedStore._copy_graph
+    calls, copied = [], _counting_copies(monkeypatch)
+    real_replace = s.replace_graph
     monkeypatch.setattr(s, "replace_graph", lambda *a, **k: calls.append(1) or real_replace(*a, **k))
-    monkeypatch.setattr(EmbeddedStore, "_copy_graph", lambda self, *a: copied.append(a) or real_copy(self, *a))
     path.write_text(BIGGER, encoding="utf-8")
     assert load_files(s, [path]).graphs == {graph: 6}
     assert calls == [1] and not copied  # the file's bytes loaded again, not the staged triples copied
@@ -653,20 +665,14 @@ def test_a_large_file_replaces_its_graph_in_bulk(tmp_path, monkeypatch):
 
 
 def test_a_large_replacement_that_does_not_parse_leaves_the_graph_as_it_was(tmp_path, monkeypatch):
-    from service.ingest import rdf
-
-    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
-    s = EmbeddedStore(tmp_path / "store")
-    path = tmp_path / "a.ttl"
-    path.write_text(SMALL, encoding="utf-8")
-    load_files(s, [path])
+    s, path, graph = _store_holding_small(tmp_path, monkeypatch)
     before, version = sorted(map(str, s.match())), s.data_version()
     path.write_text(BIGGER + 'ex:d ex:e "unterminated .\n', encoding="utf-8")
     with pytest.raises(LoadError) as caught:
         load_files(s, [path])
     assert caught.value.problems[0].line == 4 and "a.ttl" in str(caught.value.problems[0])
     assert sorted(map(str, s.match())) == before and s.data_version() == version  # labels and all
-    assert {g.value for g in s._store.named_graphs()} == {default_graph_for(path).value, SOURCES_GRAPH.value}
+    assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
     s.close()
 
 
@@ -677,15 +683,7 @@ def test_a_large_replacement_stopped_part_way_is_finished_on_reopen(tmp_path, mo
     triples either), or in dropping the staging graph after it."""
     from rdflib.compare import isomorphic
 
-    from service.ingest import rdf
-
-    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
-    location = tmp_path / "store"
-    s = EmbeddedStore(location)
-    path = tmp_path / "a.ttl"
-    path.write_text(SMALL, encoding="utf-8")
-    load_files(s, [path])
-    graph = default_graph_for(path).value
+    s, path, graph = _store_holding_small(tmp_path, monkeypatch)
     real = getattr(EmbeddedStore, stop_in)
     seen = []
 
@@ -708,7 +706,7 @@ def test_a_large_replacement_stopped_part_way_is_finished_on_reopen(tmp_path, mo
     staged = [g for g in s._store.named_graphs() if g.value.startswith(STAGING) and g.value.endswith(":replacing")]
     assert len(staged) == 1 and int(triples_in(s, staged[0].value)) == 6  # left for the next open
     s.close()
-    s = EmbeddedStore(location)
+    s = EmbeddedStore(tmp_path / "store")
     assert isomorphic(_graph_of(s, graph), Graph().parse(data=BIGGER, format="turtle"))
     assert "urn:sha256:" + hashlib.sha256(BIGGER.encode()).hexdigest() in _notes_about(s, graph)
     assert {g.value for g in s._store.named_graphs()} == {graph, SOURCES_GRAPH.value}
@@ -721,22 +719,13 @@ def test_a_large_replacement_whose_second_load_fails_is_finished_from_the_staged
     the load reports the failure with the file's name."""
     from rdflib.compare import isomorphic
 
-    from service.ingest import rdf
-
-    monkeypatch.setattr(rdf, "REPLACE_IN_BULK", 0)
-    s = EmbeddedStore(tmp_path / "store")
-    path = tmp_path / "a.ttl"
-    path.write_text(SMALL, encoding="utf-8")
-    load_files(s, [path])
-    graph = default_graph_for(path).value
-    copied = []
-    real_copy = EmbeddedStore._copy_graph
+    s, path, graph = _store_holding_small(tmp_path, monkeypatch)
+    copied = _counting_copies(monkeypatch)
 
     def fails(self, *args):
         raise OSError("No space left on device")
 
     monkeypatch.setattr(EmbeddedStore, "_load_again", fails)
-    monkeypatch.setattr(EmbeddedStore, "_copy_graph", lambda self, *a: copied.append(a) or real_copy(self, *a))
     path.write_text(BIGGER, encoding="utf-8")
     with pytest.raises(LoadError) as caught:
         load_files(s, [path])
