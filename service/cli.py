@@ -520,14 +520,17 @@ def generate(councils: int, partnerships_per_council: int, seed: int, out: Path)
     """Write a synthetic register (copies of the sample) and the ground truth of its breaches.
 
     OUT/register.ttl holds the register, OUT/ground-truth.csv every breach it carries (obligation,
-    focus node, severity, copy): validation as at 2026-11-22 must find exactly those Violations.
+    focus node, severity, copy), of every obligation: validation as at 2026-11-22 must find exactly
+    those, at those severities.
     """
     from .generate import generate as make
 
     made = make(out, councils=councils, partnerships_per_council=partnerships_per_council, seed=seed)
+    copies = f"{made.copies} {'copy' if made.copies == 1 else 'copies'}"
+    tally = ", ".join(f"{made.breaches[s]:,} {s}s" for s in ("Violation", "Warning", "Info") if s in made.breaches)
     click.echo(
-        f"wrote {made.register} ({made.copies} copies of the sample: {made.partnerships} partnerships, "
-        f"{made.triples:,} triples) and {made.ground_truth} ({made.breaches} breaches)"
+        f"wrote {made.register} ({copies} of the sample: {made.partnerships} partnerships, "
+        f"{made.triples:,} triples) and {made.ground_truth} ({sum(made.breaches.values()):,} breaches: {tally})"
     )
 
 

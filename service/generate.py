@@ -11,8 +11,10 @@ council's unit: the Joint Accountability Committee) is the partnership's, and ea
 with its own seats: shared, the committee of 1,250 copies held 2,500 appointments at 10,000
 partnerships, and its seats read "1,250 of 1 filled". So each copy
 carries the sample's deliberate breaches, listed by hand in data/sample/breaches.csv (and in
-data/sample/README.md), and the ground truth of the generated register is that list once per copy:
-a breach rate of one per copy for each obligation the sample breaches.
+data/sample/README.md): at least one of every obligation, at its severity (Violation for a must,
+Warning for a should, Info for an information obligation). The ground truth of the generated register
+is that list once per copy, a breach rate of the sample's for each obligation, except a breach whose
+focus every copy shares (a partner organisation without an assessment), listed once.
 
     partnerkg generate --councils 10 --partnerships-per-council 100 --seed 7 --out DIR
 
@@ -48,7 +50,7 @@ class Generated:
     copies: int
     partnerships: int
     triples: int
-    breaches: int
+    breaches: dict[str, int]  # severity: how many the ground truth lists
     register: Path
     ground_truth: Path
 
@@ -139,35 +141,45 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
                 count += 1
     truth = out / "ground-truth.csv"
     breaches = sample_breaches()
+    tally: dict[str, int] = {}
     with open(truth, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["obligation", "focus", "severity", "copy"])
         for copy in sorted(order):
             rename = _renamer(copy, kept, copied)  # a breach's focus is named in a copy as the copy names it
             for obligation, focus, severity in breaches:
-                writer.writerow([obligation, rename(ox.NamedNode(str(ID) + focus)).value, severity, copy])
-    return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, copies * len(breaches), register, truth)
+                node = ox.NamedNode(str(ID) + focus)
+                named = rename(node)
+                if named == node and copy != min(order):
+                    continue  # every copy shares the focus: one breach, listed once as "shared"
+                writer.writerow([obligation, named.value, severity, copy if named != node else "shared"])
+                tally[severity] = tally.get(severity, 0) + 1
+    return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, tally, register, truth)
 
 
 def _is_shared(triple, rename) -> bool:
     return rename(triple.subject) == triple.subject and rename(triple.object) == triple.object
 
 
-def read_ground_truth(path: Path) -> set[tuple[str, str]]:
-    """The (obligation, focus IRI) pairs a ground-truth file lists."""
+def read_ground_truth(path: Path) -> set[tuple[str, str, str]]:
+    """The (obligation, focus IRI, severity) breaches a ground-truth file lists."""
     with open(path, newline="", encoding="utf-8") as handle:
-        return {(row["obligation"], row["focus"]) for row in csv.DictReader(handle)}
+        return {(row["obligation"], row["focus"], row["severity"]) for row in csv.DictReader(handle)}
 
 
-def precision_recall(found: set[tuple[str, str]], truth: set[tuple[str, str]]) -> dict[str, tuple[float, float]]:
-    """Per obligation: the share of findings that are true breaches, and of true breaches found."""
-    out = {}
-    for obligation in sorted({o for o, _ in found | truth}):
-        f = {x for x in found if x[0] == obligation}
-        t = {x for x in truth if x[0] == obligation}
-        hit = len(f & t)
-        out[obligation] = (hit / len(f) if f else 1.0, hit / len(t) if t else 1.0)
-    return out
+def precision_recall(
+    found: set[tuple[str, str, str]], truth: set[tuple[str, str, str]]
+) -> dict[str, tuple[float, float]]:
+    """Per obligation: the share of findings (obligation, focus, severity) that are true breaches, and of
+    true breaches found. A finding at the wrong severity counts as both a false finding and a miss."""
+    counts: dict[str, list[int]] = {}  # obligation: [found, true, found and true]
+    for breach in found:
+        counts.setdefault(breach[0], [0, 0, 0])[0] += 1
+    for breach in truth:
+        counted = counts.setdefault(breach[0], [0, 0, 0])
+        counted[1] += 1
+        counted[2] += breach in found
+    return {o: (hit / f if f else 1.0, hit / t if t else 1.0) for o, (f, t, hit) in sorted(counts.items())}
 
 
 __all__ = ["Generated", "generate", "precision_recall", "read_ground_truth", "sample_breaches"]

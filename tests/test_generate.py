@@ -7,7 +7,7 @@ from datetime import date
 
 import pyoxigraph as ox
 from rdflib import RDF
-from test_compliance import SAMPLE_VIOLATIONS
+from test_compliance import SAMPLE_INFOS, SAMPLE_VIOLATIONS, SAMPLE_WARNINGS
 
 from service.compliance.validate import validate, working_copy_for
 from service.generate import generate, precision_recall, read_ground_truth
@@ -19,8 +19,17 @@ from service.store import EmbeddedStore
 
 def test_the_breach_list_is_the_documented_one():
     with open(SAMPLE_DIR / "breaches.csv", newline="", encoding="utf-8") as handle:
-        rows = {(r["obligation"], r["focus"].rsplit("/", 1)[-1]) for r in csv.DictReader(handle)}
-    assert rows == SAMPLE_VIOLATIONS
+        rows = {(r["obligation"], r["focus"].rsplit("/", 1)[-1], r["severity"]) for r in csv.DictReader(handle)}
+    expected = {
+        (obligation, focus, severity)
+        for severity, breaches in (
+            ("Violation", SAMPLE_VIOLATIONS),
+            ("Warning", SAMPLE_WARNINGS),
+            ("Info", SAMPLE_INFOS),
+        )
+        for obligation, focus in breaches
+    }
+    assert rows == expected
 
 
 def test_validation_finds_exactly_the_injected_breaches(tmp_path):
@@ -32,10 +41,23 @@ def test_validation_finds_exactly_the_injected_breaches(tmp_path):
     init_store(store, sample=False)
     load_files(store, [made.register])
     run = validate(store, as_at=date(2026, 11, 22), save=False)
-    found = {(f.obligation, f.focus) for f in run.findings if f.severity == "Violation"}
+    found = {(f.obligation, f.focus, f.severity) for f in run.findings}
     truth = read_ground_truth(made.ground_truth)
-    assert len(truth) == 2 * len(SAMPLE_VIOLATIONS)
-    assert all(pr == (1.0, 1.0) for pr in precision_recall(found, truth).values())
+    # each copy's own breaches, and once the nine whose focus (a partner organisation) every copy shares
+    shared = {b for b in truth if "/organisation/" in b[1]}
+    assert (
+        len(shared) == 9 and len(truth) == 2 * (len(SAMPLE_VIOLATIONS) + len(SAMPLE_WARNINGS) + len(SAMPLE_INFOS)) - 9
+    )
+    assert made.breaches == {
+        "Violation": 2 * len(SAMPLE_VIOLATIONS),
+        "Warning": 2 * len(SAMPLE_WARNINGS) - 9,
+        "Info": 14,
+    }
+    scores = precision_recall(found, truth)
+    assert len(scores) == 50 and all(pr == (1.0, 1.0) for pr in scores.values())
+    # a finding at the wrong severity is both a false finding and a miss
+    wrong = next(b for b in truth if b[0] == "CAM-7")
+    assert precision_recall((found - {wrong}) | {(*wrong[:2], "Violation")}, truth)["CAM-7"] == (0.9, 0.9)
     # one partnership alone finds its share of the full run, from a cut that stays out of the other
     # copy although both copies share councils and partner bodies
     for p in sorted({p for f in run.findings for p in f.partnerships if "/c1-" in p}):

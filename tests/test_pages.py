@@ -104,6 +104,7 @@ def test_saved_queries_answer_the_questions(web):
     assert [r["name"]["value"] for r in rows("observers-who-voted")] == ["Government Office for the North West"]
     assert len(rows("decisions-by-casting-vote")) == 1
     assert {r["name"]["value"] for r in rows("partnerships-without-terms-of-reference")} == {
+        "Cambridgeshire Together",
         "Cumbria Local Enterprise Partnership",
         "Cumbria Local Resilience Forum",
     }
