@@ -145,14 +145,15 @@ def generate(out: Path, *, councils: int, partnerships_per_council: int, seed: i
     with open(truth, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(["obligation", "focus", "severity", "copy"])
-        for copy in sorted(order):
+        for copy in range(1, copies + 1):
             rename = _renamer(copy, kept, copied)  # a breach's focus is named in a copy as the copy names it
             for obligation, focus, severity in breaches:
                 node = ox.NamedNode(str(ID) + focus)
                 named = rename(node)
-                if named == node and copy != min(order):
+                shared = named == node
+                if shared and copy > 1:
                     continue  # every copy shares the focus: one breach, listed once as "shared"
-                writer.writerow([obligation, named.value, severity, copy if named != node else "shared"])
+                writer.writerow([obligation, named.value, severity, "shared" if shared else copy])
                 tally[severity] = tally.get(severity, 0) + 1
     return Generated(copies, copies * SAMPLE_PARTNERSHIPS, count, tally, register, truth)
 
